@@ -1,0 +1,32 @@
+# Two entry points: `make serve` (redis + worker + api on embedded defaults) and `make test`.
+PYTHON ?= python3.11
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: serve test lint bench clean
+
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	$(PY) -m pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+serve: $(STAMP)
+	$(PY) -m scripts.serve
+
+test: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(PY) -m pytest
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check . && $(VENV)/bin/mypy engine api worker
+
+bench: $(STAMP)
+	$(PY) -m bench.engine
+	$(PY) -m bench.service
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

@@ -1,0 +1,139 @@
+"""Turning one training step into a JSON-safe record (DESIGN.md "Record")."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from engine.datasets import Data
+from engine.network import MLP, Pass
+from engine.spec import ExperimentSpec
+from engine.stats import finite_or_none, histogram, json_array, summarize, unit_spread
+
+# decision-boundary probabilities to 3 decimals: plenty for a heatmap, a third of the bytes
+BOUNDARY_DECIMALS = 3
+
+
+def due(iteration: int, every: int, final: bool) -> bool:
+    """Whether a periodic item is recorded: every k-th iteration (0: never) and the final one."""
+    return every > 0 and (final or iteration % every == 0)
+
+
+class RecordBuilder:
+    """Builds the record of an iteration from the step's ``Pass`` and the network."""
+
+    def __init__(self, spec: ExperimentSpec, data: Data, net: MLP) -> None:
+        self.spec, self.data, self.net = spec, data, net
+        self.last = spec.training.iterations
+        self.batches_per_epoch = max(1, -(-len(data.y_train) // spec.batch_size))
+        self.grid = self._grid() if data.kind == "2d" else None
+
+    def record(
+        self, iteration: int, step: Pass, batch: NDArray[np.intp] | slice, final: bool = False
+    ) -> dict[str, Any]:
+        """The record of ``iteration``; ``final`` marks the last one (snapshots are kept)."""
+        final = final or iteration == self.last
+        rec = self.spec.record
+        record: dict[str, Any] = {
+            "iteration": iteration,
+            "epoch": iteration / self.batches_per_epoch,
+            "cost": finite_or_none(step.cost),
+            "train_accuracy": accuracy(step.probs, self.data.y_train[batch]),
+            "test_accuracy": self._test_accuracy(iteration, final),
+            "layers": self._layers(step, due(iteration, rec.histograms.every, final)),
+        }
+        if self.grid is not None and due(iteration, rec.boundary.every, final):
+            record["boundary"] = self._boundary()
+        if self.data.kind == "image" and due(iteration, rec.predictions.every, final):
+            record["predictions"] = self._predictions(step, batch)
+        if iteration == 0 or final or due(iteration, rec.parameters.every, False):
+            record["parameters"] = self.parameters(iteration)
+        return record
+
+    def parameters(self, iteration: int) -> dict[str, Any]:
+        """Weights (n[l], n[l-1]) and biases (n[l],) of every layer."""
+        layers = [
+            {"weights": json_array(w), "biases": json_array(b)}
+            for w, b in zip(self.net.weights, self.net.biases, strict=True)
+        ]
+        return {"iteration": iteration, "layers": layers}
+
+    def _layers(self, step: Pass, with_histograms: bool) -> list[dict[str, Any]]:
+        hist = self.spec.record.histograms
+        layers = []
+        for index, (w, b) in enumerate(zip(self.net.weights, self.net.biases, strict=True)):
+            arrays = {
+                "weights": w,
+                "biases": b,
+                "preactivations": step.z[index],
+                "activations": step.a[index],
+                "weight_grads": step.dW[index],
+                "activation_grads": step.da[index],
+            }
+            layer: dict[str, Any] = {"layer": index + 1, "units": int(w.shape[0])}
+            for name, array in arrays.items():
+                stat = summarize(array)
+                if with_histograms and name in hist.fields:
+                    stat["histogram"] = histogram(array, hist.bins, hist.range)
+                layer[name] = stat
+            layer["unit_spread"] = finite_or_none(unit_spread(w, b))
+            layers.append(layer)
+        return layers
+
+    def _test_accuracy(self, iteration: int, final: bool) -> float | None:
+        every = self.spec.record.histograms.every or self.spec.record.every
+        if len(self.data.y_test) == 0 or not due(iteration, every, final):
+            return None
+        probs = self.net.predict_proba(self.data.x_test)
+        return accuracy(probs, self.data.y_test)
+
+    def _grid(self) -> NDArray[np.floating[Any]]:
+        spec = self.spec.record.boundary
+        axis = np.linspace(spec.extent[0], spec.extent[1], spec.resolution)
+        xx, yy = np.meshgrid(axis, axis)  # row i is y = axis[i], column j is x = axis[j]
+        return np.column_stack([xx.ravel(), yy.ravel()]).astype(self.net.weights[0].dtype)
+
+    def _boundary(self) -> dict[str, Any]:
+        assert self.grid is not None
+        spec = self.spec.record.boundary
+        probs = self.net.predict_proba(self.grid)
+        shape = (spec.resolution, spec.resolution)
+        boundary: dict[str, Any] = {
+            "x": list(spec.extent),
+            "y": list(spec.extent),
+            "resolution": spec.resolution,
+        }
+        if probs.shape[1] == 1:  # p is P(class 1) at each grid point
+            boundary["p"] = json_array(probs[:, 0].reshape(shape), BOUNDARY_DECIMALS)
+        else:  # p is the winning class's probability, label the class
+            boundary["p"] = json_array(probs.max(axis=1).reshape(shape), BOUNDARY_DECIMALS)
+            boundary["label"] = probs.argmax(axis=1).reshape(shape).tolist()
+        return boundary
+
+    def _predictions(self, step: Pass, batch: NDArray[np.intp] | slice) -> dict[str, Any]:
+        count = self.spec.record.predictions.count
+        labels = self.data.y_train[batch][:count]
+        with np.errstate(invalid="ignore"):
+            predicted = predicted_labels(step.probs[:count])
+        return {
+            "indices": self.data.source_index_train[batch][:count].tolist(),
+            "labels": labels.tolist(),
+            "predicted": predicted.tolist(),
+            "correct": (predicted == labels).tolist(),
+        }
+
+
+def predicted_labels(probs: NDArray[np.floating[Any]]) -> NDArray[np.intp]:
+    """Class predictions from (N, 1) sigmoid or (N, C) softmax probabilities."""
+    if probs.shape[1] == 1:
+        return (probs[:, 0] > 0.5).astype(np.intp)
+    return probs.argmax(axis=1)
+
+
+def accuracy(probs: NDArray[np.floating[Any]], y: NDArray[np.integer[Any]]) -> float | None:
+    if len(y) == 0:
+        return None
+    with np.errstate(invalid="ignore"):
+        return float((predicted_labels(probs) == y).mean())

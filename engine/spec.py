@@ -1,0 +1,280 @@
+"""The experiment spec: what a client asks for, validated and resolved to canonical form.
+
+Every section is optional; the defaults are the article's playground (figure 1,
+"appropriate"). With ``preset``, the preset is the base and given fields override it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+from typing import Annotated, Any, Literal
+
+import orjson
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+DATASETS_2D = ("circle", "moon", "square", "gauss", "spiral", "xor", "moons", "blobs")
+DATASETS_IMAGE = ("mnist",)
+
+InitMethod = Literal[
+    "zeros", "constant", "uniform", "normal", "variance_scaling",
+    "xavier_uniform", "xavier_normal", "he_uniform", "he_normal",
+    "lecun_uniform", "lecun_normal", "orthogonal", "identity", "lsuv",
+    # the article's names, resolved by engine.init to the families above
+    "zero", "too_small", "appropriate", "too_large", "xavier", "standard_normal",
+]  # fmt: skip
+ActivationName = Literal["relu", "leaky_relu", "tanh", "sigmoid", "linear"]
+OptimizerName = Literal["gd", "sgd", "momentum", "rmsprop", "adam"]
+
+MAX_HIDDEN_LAYERS = 64
+MAX_WIDTH = 4096
+MAX_ITERATIONS = 100_000
+# ~ a few minutes of one worker core; keeps one job from holding a worker for hours
+MAX_WORK_FLOPS = 2e12
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class DatasetSpec(Section):
+    name: Literal[DATASETS_2D + DATASETS_IMAGE] = "circle"  # type: ignore[valid-type]
+    n_samples: Annotated[int, Field(ge=2, le=70_000)] = 100
+    noise: Annotated[float, Field(ge=0.0, le=5.0)] = 0.0
+    test_fraction: Annotated[float, Field(ge=0.0, le=0.9)] = 0.0
+    split: Literal["test", "train"] = "test"  # which MNIST split the samples come from
+    seed: Annotated[int, Field(ge=0, le=2**32 - 1)] = 0
+
+    @property
+    def is_image(self) -> bool:
+        return self.name in DATASETS_IMAGE
+
+    @model_validator(mode="after")
+    def _fits_source(self) -> DatasetSpec:
+        limit = {"mnist": 60_000 if self.split == "train" else 10_000}.get(self.name, 10_000)
+        if self.n_samples > limit:
+            raise ValueError(f"n_samples: {self.name} ({self.split}) has at most {limit} samples")
+        return self
+
+
+class ModelSpec(Section):
+    hidden: Annotated[list[Annotated[int, Field(ge=1, le=MAX_WIDTH)]],
+                      Field(max_length=MAX_HIDDEN_LAYERS)] = [6, 3]  # fmt: skip
+    activation: ActivationName = "relu"
+    l2: Annotated[float, Field(ge=0.0, le=10.0)] = 0.0
+    dtype: Literal["float32", "float64"] = "float32"
+
+
+class InitSpec(Section):
+    method: InitMethod = "appropriate"
+    scale: Annotated[float, Field(ge=0.0, le=1e6)] = 1.0  # variance_scaling, identity
+    mode: Literal["fan_in", "fan_out", "fan_avg"] = "fan_in"
+    distribution: Literal["normal", "uniform", "truncated_normal"] = "normal"
+    gain: Annotated[float, Field(gt=0.0, le=1e3)] | None = None  # None: the method's own
+    mean: Annotated[float, Field(ge=-1e3, le=1e3)] = 0.0  # normal
+    std: Annotated[float, Field(ge=0.0, le=1e3)] = 1.0  # normal
+    low: Annotated[float, Field(ge=-1e3, le=1e3)] | None = None  # uniform; None: -1/sqrt(fan_in)
+    high: Annotated[float, Field(ge=-1e3, le=1e3)] | None = None  # uniform; None: 1/sqrt(fan_in)
+    value: Annotated[float, Field(ge=-1e3, le=1e3)] = 0.0  # constant
+    bias: Annotated[float, Field(ge=-1e3, le=1e3)] = 0.0
+    lsuv_tolerance: Annotated[float, Field(gt=0.0, le=1.0)] = 0.1
+    lsuv_max_iter: Annotated[int, Field(ge=1, le=100)] = 10
+    seed: Annotated[int, Field(ge=0, le=2**32 - 1)] = 0
+
+    @model_validator(mode="after")
+    def _bounds_ordered(self) -> InitSpec:
+        if self.low is not None and self.high is not None and self.low >= self.high:
+            raise ValueError("low must be below high")
+        return self
+
+
+class OptimizerSpec(Section):
+    name: OptimizerName = "gd"
+    learning_rate: Annotated[float, Field(gt=0.0, le=100.0)] = 0.1
+    batch_size: Annotated[int, Field(ge=1, le=70_000)] | None = None  # None: the whole set
+    shuffle: bool = False  # off keeps the article's in-order batches
+    momentum: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.9
+    beta1: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.9
+    beta2: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.999
+    rho: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.9  # rmsprop decay
+    eps: Annotated[float, Field(gt=0.0, le=1.0)] = 1e-8
+
+    @model_validator(mode="after")
+    def _gd_is_full_batch(self) -> OptimizerSpec:
+        if self.name == "gd" and self.batch_size is not None:
+            raise ValueError("batch_size: gd is full-batch; use sgd for mini-batches")
+        return self
+
+
+class TrainingSpec(Section):
+    iterations: Annotated[int, Field(ge=0, le=MAX_ITERATIONS)] = 1000
+    seed: Annotated[int, Field(ge=0, le=2**32 - 1)] = 0
+
+
+Every = Annotated[int, Field(ge=0, le=MAX_ITERATIONS)]  # 0: never
+
+
+StatName = Literal[
+    "weights", "biases", "preactivations", "activations", "weight_grads", "activation_grads"
+]
+
+
+class HistogramSpec(Section):
+    bins: Annotated[int, Field(ge=1, le=1000)] = 30
+    every: Every = 10
+    fields: list[StatName] = ["weights", "activations", "activation_grads"]
+    range: tuple[float, float] | None = None  # None: each array's own min..max
+
+    @field_validator("range")
+    @classmethod
+    def _ordered(cls, value: tuple[float, float] | None) -> tuple[float, float] | None:
+        if value is not None and not value[0] < value[1]:
+            raise ValueError("range must be [low, high] with low < high")
+        return value
+
+
+class BoundarySpec(Section):
+    resolution: Annotated[int, Field(ge=2, le=201)] = 101
+    every: Every = 10
+    extent: tuple[float, float] = (-5.0, 5.0)
+
+
+class ParametersSpec(Section):
+    every: Every = 0  # iteration 0 and the last are always kept
+
+
+class PredictionsSpec(Section):
+    every: Every = 1
+    count: Annotated[int, Field(ge=1, le=1000)] = 100
+
+
+class RecordSpec(Section):
+    every: Annotated[int, Field(ge=1, le=MAX_ITERATIONS)] = 1
+    histograms: HistogramSpec = HistogramSpec()
+    boundary: BoundarySpec = BoundarySpec()
+    parameters: ParametersSpec = ParametersSpec()
+    predictions: PredictionsSpec = PredictionsSpec()
+
+
+class ExperimentSpec(Section):
+    """A fully resolved experiment: every default filled in."""
+
+    dataset: DatasetSpec = DatasetSpec()
+    model: ModelSpec = ModelSpec()
+    init: InitSpec = InitSpec()
+    optimizer: OptimizerSpec = OptimizerSpec()
+    training: TrainingSpec = TrainingSpec()
+    record: RecordSpec = RecordSpec()
+
+    @property
+    def n_inputs(self) -> int:
+        return 784 if self.dataset.is_image else 2
+
+    @property
+    def n_classes(self) -> int:
+        from engine.datasets import n_classes  # datasets import the spec module
+
+        return n_classes(self.dataset.name)
+
+    @property
+    def sizes(self) -> list[int]:
+        """Units per layer, input first: [n0, n1, ..., nL]."""
+        n_out = 1 if self.n_classes == 2 else self.n_classes
+        return [self.n_inputs, *self.model.hidden, n_out]
+
+    @property
+    def n_train(self) -> int:
+        return self.dataset.n_samples - round(self.dataset.n_samples * self.dataset.test_fraction)
+
+    @property
+    def batch_size(self) -> int:
+        return min(self.optimizer.batch_size or self.n_train, self.n_train)
+
+    def work_flops(self) -> float:
+        """Estimated floating-point operations of the whole run (forward + backward)."""
+        sizes = self.sizes
+        per_example = sum(a * b for a, b in itertools.pairwise(sizes))
+        steps = self.training.iterations + 1
+        train = 6.0 * per_example * self.batch_size * steps
+        grid = 0.0
+        if not self.dataset.is_image and self.record.boundary.every:
+            n_grids = steps / self.record.boundary.every + 1
+            grid = 2.0 * per_example * self.record.boundary.resolution**2 * n_grids
+        return train + grid
+
+    @model_validator(mode="after")
+    def _within_budget(self) -> ExperimentSpec:
+        if self.n_train < 1:
+            raise ValueError("dataset.test_fraction leaves no training samples")
+        flops = self.work_flops()
+        if flops > MAX_WORK_FLOPS:
+            raise ValueError(
+                f"training: this run needs about {flops:.2g} floating-point operations, over "
+                f"the per-job budget of {MAX_WORK_FLOPS:.2g}; use fewer iterations, smaller "
+                "layers or smaller batches"
+            )
+        return self
+
+    def canonical_json(self) -> bytes:
+        return orjson.dumps(self.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS)
+
+    def spec_hash(self) -> str:
+        """A stable hash of the resolved spec: equal specs give equal records."""
+        return hashlib.sha256(self.canonical_json()).hexdigest()[:32]
+
+
+class SpecRequest(Section):
+    """What a client sends: any subset of the spec, optionally on top of a preset."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={
+        "examples": [
+            {"preset": "playground", "init": {"method": "too_large"}},
+            {"dataset": {"name": "moon"}, "init": {"method": "he_normal"},
+             "optimizer": {"name": "adam", "learning_rate": 0.01},
+             "training": {"iterations": 500}},
+        ]
+    })  # fmt: skip
+
+    preset: str | None = None
+    dataset: dict[str, Any] | None = None
+    model: dict[str, Any] | None = None
+    init: dict[str, Any] | None = None
+    optimizer: dict[str, Any] | None = None
+    training: dict[str, Any] | None = None
+    record: dict[str, Any] | None = None
+
+    @field_validator("preset")
+    @classmethod
+    def _known_preset(cls, value: str | None) -> str | None:
+        from engine.presets import PRESETS
+
+        if value is not None and value not in PRESETS:
+            raise ValueError(f"unknown preset {value!r}; known: {', '.join(sorted(PRESETS))}")
+        return value
+
+    def overrides(self) -> dict[str, Any]:
+        return self.model_dump(exclude={"preset"}, exclude_none=True)
+
+
+def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """Nested dicts merge key by key; any other value in ``override`` replaces the base's."""
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def resolve(request: SpecRequest | dict[str, Any]) -> ExperimentSpec:
+    """Preset (if any) + overrides -> a validated, fully resolved spec.
+
+    Raises ``pydantic.ValidationError`` with field locations relative to the spec.
+    """
+    from engine.presets import preset_spec  # presets are written in terms of this module
+
+    if isinstance(request, dict):
+        request = SpecRequest.model_validate(request)
+    base = preset_spec(request.preset) if request.preset else {}
+    return ExperimentSpec.model_validate(deep_merge(base, request.overrides()))

@@ -1,0 +1,143 @@
+"""The training loop: a generator of per-iteration records (DESIGN.md "Record").
+
+Iteration t is the network after t updates. Its record describes the forward and backward
+pass on the batch that update t + 1 uses, so iteration 0 is the network as initialized.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from engine.activations import activation_forward
+from engine.datasets import Data, load_dataset
+from engine.init import init_parameters
+from engine.network import MLP, Pass
+from engine.optim import build_optimizer
+from engine.records import RecordBuilder, accuracy, due, predicted_labels
+from engine.spec import ExperimentSpec
+
+Record = dict[str, Any]
+
+
+class Batches:
+    """Mini-batch index sequence: in order (the article's MNIST) or reshuffled every epoch."""
+
+    def __init__(self, n: int, size: int, shuffle: bool, rng: np.random.Generator) -> None:
+        self.n, self.size, self.shuffle, self.rng = n, size, shuffle, rng
+        self.per_epoch = math.ceil(n / size)
+        self._epoch = -1
+        self._order: NDArray[np.intp] = np.arange(n)
+
+    def indices(self, iteration: int) -> NDArray[np.intp] | slice:
+        """Indices of the batch used by update ``iteration + 1`` (a slice when in order)."""
+        epoch, k = divmod(iteration, self.per_epoch)
+        if not self.shuffle:
+            return slice(k * self.size, min((k + 1) * self.size, self.n))
+        while self._epoch < epoch:  # epochs are visited in order, so one draw per epoch
+            self._order = self.rng.permutation(self.n)
+            self._epoch += 1
+        return self._order[k * self.size : (k + 1) * self.size]
+
+
+class Training:
+    """One run of an experiment spec: data, network, optimizer and the record loop."""
+
+    def __init__(self, spec: ExperimentSpec, *, mnist_dir: str | None = None) -> None:
+        self.spec = spec
+        self.dtype = np.dtype(spec.model.dtype)
+        self.data: Data = load_dataset(spec.dataset, dtype=self.dtype, mnist_dir=mnist_dir)
+        batch = spec.batch_size
+        self.batches = Batches(
+            len(self.data.y_train), batch, spec.optimizer.shuffle,
+            np.random.default_rng(spec.training.seed),
+        )  # fmt: skip
+        weights, biases = init_parameters(
+            spec.init,
+            spec.sizes,
+            np.random.default_rng(spec.init.seed),
+            dtype=self.dtype,
+            activation=lambda z: activation_forward(spec.model.activation, z)[0],
+            x=self.data.x_train[:batch],
+        )
+        self.net = MLP(weights, biases, spec.model.activation, l2=spec.model.l2)
+        self.optimizer = build_optimizer(spec.optimizer)
+        self.recorder = RecordBuilder(spec, self.data, self.net)
+        self.summary: dict[str, Any] | None = None
+
+    def run(self, should_stop: Callable[[], bool] | None = None) -> Iterator[Record]:
+        """Train, yielding one record per recorded iteration; sets ``self.summary`` at the end."""
+        last = self.spec.training.iterations
+        every = self.spec.record.every
+        diverged_at: int | None = None
+        stopped = False
+        iteration = 0
+        for iteration in range(last + 1):
+            batch = self.batches.indices(iteration)
+            step = self.net.loss_and_grads(self.data.x_train[batch], self.data.y_train[batch])
+            diverged = not math.isfinite(step.cost)
+            if diverged or due(iteration, every, iteration == last):
+                yield self.recorder.record(iteration, step, batch, final=diverged)
+            if diverged:
+                diverged_at = iteration
+                break
+            if iteration == last:
+                break
+            if should_stop is not None and should_stop():
+                stopped = True
+                if iteration % every:  # keep the state we stopped at
+                    yield self.recorder.record(iteration, step, batch, final=True)
+                break
+            self.optimizer.step(self.net.params(), self.net.grads(step))
+        self.summary = self._summary(iteration, diverged_at, stopped)
+
+    def records(self, should_stop: Callable[[], bool] | None = None) -> list[Record]:
+        """All records of a run as a list (tests, the CLI)."""
+        return list(self.run(should_stop))
+
+    def _summary(self, iteration: int, diverged_at: int | None, stopped: bool) -> dict[str, Any]:
+        diverged = diverged_at is not None
+        cost, train_accuracy, test_accuracy = None, None, None
+        if not diverged:  # a network with non-finite weights has no meaningful accuracy
+            cost, train_accuracy = self.evaluate(self.data.x_train, self.data.y_train)
+            test_accuracy = self.test_accuracy()
+        return {
+            "final_cost": cost if cost is not None and math.isfinite(cost) else None,
+            "train_accuracy": train_accuracy,
+            "test_accuracy": test_accuracy,
+            "diverged": diverged,
+            "diverged_at": diverged_at,
+            "iterations_run": iteration,
+            "stopped": stopped,
+        }
+
+    def evaluate(self, x: NDArray[Any], y: NDArray[Any], chunk: int = 2000) -> tuple[float, float]:
+        """Cost and accuracy over a whole split, in chunks to bound memory."""
+        cost, correct = 0.0, 0
+        for start in range(0, len(y), chunk):
+            part = self.net.loss_and_grads(x[start : start + chunk], y[start : start + chunk])
+            cost += part.cost * len(part.probs)
+            correct += int((predicted_labels(part.probs) == y[start : start + chunk]).sum())
+        return cost / len(y), correct / len(y)
+
+    def test_accuracy(self) -> float | None:
+        if len(self.data.y_test) == 0:
+            return None
+        return accuracy(self.net.predict_proba(self.data.x_test), self.data.y_test)
+
+    def dataset_payload(self) -> dict[str, Any] | None:
+        """The exact points trained and tested on (2D datasets only)."""
+        data = self.data
+        if data.kind != "2d":
+            return None
+        return {
+            "train": {"x": data.x_train.tolist(), "y": data.y_train.tolist()},
+            "test": {"x": data.x_test.tolist(), "y": data.y_test.tolist()},
+        }
+
+
+__all__ = ["Batches", "Pass", "Record", "Training"]
