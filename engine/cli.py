@@ -16,7 +16,7 @@ import orjson
 from pydantic import ValidationError
 
 from engine.presets import PRESETS
-from engine.spec import ExperimentSpec, deep_merge, resolve
+from engine.spec import ExperimentSpec, deep_merge, nested, resolve
 
 
 def parse_assignment(text: str) -> dict[str, Any]:
@@ -28,9 +28,7 @@ def parse_assignment(text: str) -> dict[str, Any]:
         value: Any = orjson.loads(raw)
     except orjson.JSONDecodeError:
         value = raw
-    for key in reversed(path.split(".")):
-        value = {key: value}
-    return value  # type: ignore[no-any-return]
+    return nested(path, value)
 
 
 def build_spec(args: argparse.Namespace) -> ExperimentSpec:

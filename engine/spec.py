@@ -267,6 +267,13 @@ def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]
     return merged
 
 
+def nested(path: str, value: Any) -> dict[str, Any]:
+    """``"init.method", "he_normal"`` -> ``{"init": {"method": "he_normal"}}``."""
+    for key in reversed(path.split(".")):
+        value = {key: value}
+    return value  # type: ignore[no-any-return]
+
+
 def resolve(request: SpecRequest | dict[str, Any]) -> ExperimentSpec:
     """Preset (if any) + overrides -> a validated, fully resolved spec.
 
