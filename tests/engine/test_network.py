@@ -137,7 +137,11 @@ def test_pass_shapes_follow_the_article() -> None:
 
 
 def test_params_are_the_networks_own_arrays_and_grads_line_up() -> None:
-    net = random_net([2, 6, 3, 1], "tanh", 1.0, np.float64)
+    rng = np.random.default_rng(5)
+    weights = [rng.normal(size=(6, 2)), rng.normal(size=(1, 6))]
+    biases = [np.zeros(6), np.zeros(1)]
+    net = MLP(weights, biases, "tanh")
+    assert net.weights is weights and net.biases is biases
     params = net.params()
     assert [id(q) for q in params] == [
         id(q) for wb in zip(net.weights, net.biases, strict=True) for q in wb
