@@ -86,8 +86,9 @@ def data_range(x: NDArray[np.floating[Any]]) -> tuple[float, float] | None:
     if finite.size == 0:
         return None
     low, high = float(finite.min()), float(finite.max())
-    if low == high:
-        low, high = low - 0.5, high + 0.5
+    if low == high:  # a flat array still gets a bin; pad relative to large values
+        pad = max(0.5, abs(low) * 1e-3)
+        low, high = low - pad, high + pad
     return low, high
 
 

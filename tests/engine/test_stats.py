@@ -52,6 +52,8 @@ def test_histogram_uses_data_range_by_default() -> None:
     hist = histogram(x, 3, None)
     assert hist == {"range": [2.0, 5.0], "counts": [1, 1, 1]}
     assert data_range(np.array([4.0, 4.0])) == (3.5, 4.5)
+    low, high = data_range(np.array([1e20, 1e20]))  # type: ignore[misc]
+    assert low < 1e20 < high
     assert histogram(np.array([np.nan]), 3, None) is None
 
 
