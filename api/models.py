@@ -1,0 +1,136 @@
+"""Request and response models: JobCreate in, JobPublic / JobsPublic / ... out."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from engine.spec import SpecRequest
+from worker.store import Job
+
+JobStatus = Literal["queued", "running", "succeeded", "failed", "cancelled"]
+
+# top-level keys of a record (DESIGN.md "Record"); `fields` picks among them
+RECORD_FIELDS = (
+    "iteration", "epoch", "cost", "train_accuracy", "test_accuracy",
+    "layers", "boundary", "predictions",
+)  # fmt: skip
+
+
+class JobCreate(SpecRequest):
+    """An experiment spec; ``force`` runs it even if an identical job is stored."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={
+        "examples": [
+            {"preset": "playground", "init": {"method": "too_large"}},
+            {"dataset": {"name": "moon"}, "init": {"method": "he_normal"},
+             "optimizer": {"name": "adam", "learning_rate": 0.01},
+             "training": {"iterations": 500}, "force": True},
+        ]
+    })  # fmt: skip
+
+    force: bool = Field(
+        False,
+        description="run a new job even when a queued, running or succeeded job has the same "
+        "resolved spec (by default that job is returned with 200: equal specs give equal records)",
+    )
+
+    def spec_request(self) -> dict[str, Any]:
+        return self.model_dump(exclude={"force"}, exclude_none=True)
+
+
+class JobError(BaseModel):
+    type: str
+    message: str
+
+
+class JobLinks(BaseModel):
+    self: str
+    metrics: str
+    events: str
+    parameters: str
+    dataset: str
+
+
+class JobPublic(BaseModel):
+    id: str
+    status: JobStatus
+    progress: float = Field(ge=0.0, le=1.0)
+    iteration: int | None = Field(description="the last recorded iteration")
+    spec: dict[str, Any] = Field(description="the resolved spec, every default filled in")
+    spec_hash: str
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    summary: dict[str, Any] | None
+    error: JobError | None
+    links: JobLinks
+
+    @classmethod
+    def of(cls, job: Job) -> JobPublic:
+        base = f"/v1/jobs/{job.id}"
+        links = JobLinks(
+            self=base,
+            metrics=f"{base}/metrics",
+            events=f"{base}/events",
+            parameters=f"{base}/parameters",
+            dataset=f"{base}/dataset",
+        )
+        return cls(
+            id=job.id,
+            status=job.status,  # type: ignore[arg-type]
+            progress=job.progress,
+            iteration=job.iteration,
+            spec=job.spec,
+            spec_hash=job.spec_hash,
+            created_at=job.created_at,  # type: ignore[arg-type]
+            started_at=job.started_at,  # type: ignore[arg-type]
+            finished_at=job.finished_at,  # type: ignore[arg-type]
+            summary=job.summary,
+            error=JobError(**job.error) if job.error else None,
+            links=links,
+        )
+
+
+class JobsPublic(BaseModel):
+    data: list[JobPublic]
+    count: int = Field(description="jobs in the listing (all pages)")
+    next: str | None = Field(description="the `cursor` of the next page; null on the last")
+
+
+class MetricsPublic(BaseModel):
+    job_id: str
+    status: JobStatus
+    records: list[dict[str, Any]] = Field(description="records in iteration order (DESIGN.md)")
+    next: int | None = Field(description="`start` of the next page; null: no more records now")
+
+
+class LayerParameters(BaseModel):
+    weights: list[list[float | None]] = Field(description="shape (n[l], n[l-1])")
+    biases: list[float | None]
+
+
+class ParametersPublic(BaseModel):
+    iteration: int
+    layers: list[LayerParameters]
+
+
+class Points(BaseModel):
+    x: list[list[float]]
+    y: list[int]
+
+
+class DatasetPublic(BaseModel):
+    train: Points
+    test: Points
+
+
+class PresetsPublic(BaseModel):
+    data: list[dict[str, Any]]
+    count: int
+
+
+class Message(BaseModel):
+    detail: str

@@ -1,0 +1,49 @@
+"""What a frontend needs for its menus, the article's presets, and the variance theory."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from fastapi import APIRouter
+
+from api.deps import resolve_spec
+from api.models import PresetsPublic
+from engine.spec import SpecRequest
+
+router = APIRouter(prefix="/v1", tags=["catalog"])
+
+
+@cache
+def _catalog() -> dict[str, Any]:
+    from engine.catalog import catalog
+
+    return catalog()
+
+
+@cache
+def _presets() -> PresetsPublic:
+    from engine.presets import PRESETS
+
+    data = [preset.public() for preset in PRESETS.values()]
+    return PresetsPublic(data=data, count=len(data))
+
+
+@router.get("/catalog")
+def read_catalog() -> dict[str, Any]:
+    """Initializers (formula, parameters), activations, optimizers, datasets, presets."""
+    return _catalog()
+
+
+@router.get("/presets")
+def read_presets() -> PresetsPublic:
+    """The article's figures (and two papers) as named specs, fully resolved."""
+    return _presets()
+
+
+@router.post("/theory/variance")
+def variance(body: SpecRequest) -> dict[str, Any]:
+    """Predicted forward and backward variance per layer beside the measured one, at init."""
+    from engine.theory import variance_report
+
+    return variance_report(resolve_spec(body.model_dump(exclude_none=True)))

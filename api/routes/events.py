@@ -1,0 +1,89 @@
+"""Live records as Server-Sent Events, resumable from ``Last-Event-ID``."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+import redis.exceptions
+from fastapi import APIRouter, Header, Query
+from sse_starlette import EventSourceResponse, ServerSentEvent
+
+from api.deps import JobDep, SettingsDep, StoreDep
+from worker.async_store import AsyncJobStore
+from worker.store import Job, dumps
+
+router = APIRouter(prefix="/v1/jobs", tags=["events"])
+
+BATCH = 500  # records per read
+
+STREAM_DOC = """\
+`text/event-stream` of
+
+- `record`: one record (JSON, DESIGN.md "Record"), its `id` the iteration, in order;
+- `status`: `{status, progress, iteration}` when the job's status changes (first event too);
+- `end`: `{status}` once the job has ended and every record was sent; the stream closes;
+- `error`: `{detail}` if the job store became unreachable; reconnect to resume.
+
+Reconnecting with `Last-Event-ID: N` (browsers do it) or `?last_event_id=N` resumes after
+iteration N with no gap and no repeat."""
+
+
+def _status(job: Job) -> ServerSentEvent:
+    data = {"status": job.status, "progress": job.progress, "iteration": job.iteration}
+    return ServerSentEvent(event="status", data=dumps(data).decode())
+
+
+async def job_events(
+    store: AsyncJobStore, job_id: str, after: int | None, block_ms: int
+) -> AsyncIterator[ServerSentEvent]:
+    """Status, then records as they are written, until the job ends and all are sent."""
+    sent_status = None
+    try:
+        while True:
+            job = await store.get(job_id)
+            if job is None:
+                yield ServerSentEvent(event="end", data='{"status":null,"reason":"deleted"}')
+                return
+            if job.status != sent_status:
+                yield _status(job)
+                sent_status = job.status
+            # a final status is read before the records: every record is written by then
+            entries = await store.read_after(job_id, after, None if job.final else block_ms, BATCH)
+            for iteration, raw in entries:
+                yield ServerSentEvent(event="record", id=str(iteration), data=raw.decode())
+                after = iteration
+            if job.final and len(entries) < BATCH:
+                yield ServerSentEvent(event="end", data=dumps({"status": job.status}).decode())
+                return
+    except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
+        detail = dumps({"detail": f"job store unavailable: {exc}"}).decode()
+        yield ServerSentEvent(event="error", data=detail)
+
+
+@router.get(
+    "/{job_id}/events",
+    response_class=EventSourceResponse,
+    responses={
+        200: {"content": {"text/event-stream": {}}, "description": STREAM_DOC},
+        404: {"description": "no such job"},
+    },
+)
+async def stream_events(
+    job: JobDep,
+    store: StoreDep,
+    settings: SettingsDep,
+    last_event_id_header: Annotated[
+        int | None, Header(alias="Last-Event-ID", ge=0, description="resume after it")
+    ] = None,
+    last_event_id: Annotated[
+        int | None, Query(ge=0, description="as the header, for clients without EventSource")
+    ] = None,
+) -> EventSourceResponse:
+    """Live records of a job as Server-Sent Events."""
+    after = last_event_id_header if last_event_id_header is not None else last_event_id
+    return EventSourceResponse(
+        job_events(store, job.id, after, settings.sse_block_ms),
+        ping=settings.sse_keepalive_seconds,
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )

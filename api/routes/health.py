@@ -1,0 +1,23 @@
+"""Liveness and readiness."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from api.deps import StoreDep
+from api.models import Message
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz")
+async def healthz() -> dict[str, str]:
+    """The process answers."""
+    return {"status": "ok"}
+
+
+@router.get("/readyz", responses={503: {"model": Message, "description": "Redis is down"}})
+async def readyz(store: StoreDep) -> dict[str, str]:
+    """Redis answers (503 otherwise)."""
+    await store.ping()
+    return {"status": "ok", "redis": "ok"}

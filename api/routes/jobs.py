@@ -1,0 +1,184 @@
+"""Jobs: submit, read, list, metrics, parameters, dataset, cancel, delete."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import redis.exceptions
+from anyio import to_thread
+from fastapi import APIRouter, HTTPException, Query, Response
+from kombu.exceptions import OperationalError
+
+from api.deps import CeleryDep, JobDep, SettingsDep, StoreDep, resolve_spec
+from api.errors import invalid
+from api.models import (
+    RECORD_FIELDS,
+    DatasetPublic,
+    JobCreate,
+    JobPublic,
+    JobsPublic,
+    JobStatus,
+    Message,
+    MetricsPublic,
+    ParametersPublic,
+)
+from engine.spec import DATASETS_IMAGE
+from worker.celery_app import enqueue
+from worker.store import FINAL, JOB_ID, dumps, error_json, loads
+
+router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
+
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": Message, "description": "no such job"}}
+JSON = "application/json"
+
+
+@router.post(
+    "",
+    status_code=202,
+    responses={
+        200: {"model": JobPublic, "description": "an identical job is stored (no force)"},
+        429: {"model": Message},
+        503: {"model": Message},
+    },
+)
+async def create_job(
+    body: JobCreate, response: Response, store: StoreDep, celery: CeleryDep, settings: SettingsDep
+) -> JobPublic:
+    """Submit an experiment; it runs on a worker. 202 with ``Location``."""
+    spec = resolve_spec(body.spec_request())
+    spec_hash = spec.spec_hash()
+    job = None if body.force else await store.reusable(spec_hash)
+    if job is not None:
+        response.status_code = 200
+    else:
+        if await store.active_count() >= settings.max_active_jobs:
+            busy = f"{settings.max_active_jobs} jobs are queued or running; retry later"
+            raise HTTPException(429, busy)
+        job = await store.create(spec.model_dump(mode="json"), spec_hash, settings.job_ttl_seconds)
+        try:
+            await to_thread.run_sync(enqueue, celery, job.id)
+        except (OperationalError, redis.exceptions.RedisError) as exc:
+            await store.fail_queued(job.id, error_json("EnqueueError", str(exc)))
+            raise OperationalError(str(exc)) from exc
+    response.headers["Location"] = f"/v1/jobs/{job.id}"
+    return JobPublic.of(job)
+
+
+@router.get("")
+async def list_jobs(
+    store: StoreDep,
+    settings: SettingsDep,
+    status: JobStatus | None = None,
+    limit: Annotated[int | None, Query(ge=1, description="page size")] = None,
+    cursor: Annotated[str | None, Query(pattern=JOB_ID.pattern, description="`next`")] = None,
+) -> JobsPublic:
+    """Jobs, newest first, one page at a time; filter by ``status``."""
+    limit = limit or settings.jobs_page_default
+    if limit > settings.jobs_page_max:
+        raise invalid(("query", "limit"), f"at most {settings.jobs_page_max} jobs per page")
+    jobs, count, next_cursor = await store.list_jobs(status, limit, cursor)
+    return JobsPublic(data=[JobPublic.of(job) for job in jobs], count=count, next=next_cursor)
+
+
+@router.get("/{job_id}", responses=NOT_FOUND)
+async def read_job(job: JobDep) -> JobPublic:
+    """A job: status, progress, resolved spec, summary or error."""
+    return JobPublic.of(job)
+
+
+@router.get("/{job_id}/metrics", response_model=MetricsPublic, responses=NOT_FOUND)
+async def read_metrics(
+    job: JobDep,
+    store: StoreDep,
+    settings: SettingsDep,
+    start: Annotated[int, Query(ge=0, description="first iteration")] = 0,
+    stop: Annotated[int | None, Query(ge=0, description="last iteration (inclusive)")] = None,
+    every: Annotated[int, Query(ge=1, description="keep every k-th record")] = 1,
+    fields: Annotated[str | None, Query(description="comma list of record keys")] = None,
+    limit: Annotated[int | None, Query(ge=1, description="records per page")] = None,
+) -> Response:
+    """Recorded statistics by iteration range, downsampled and trimmed to some keys."""
+    if stop is not None and stop < start:
+        raise invalid(("query", "stop"), f"stop ({stop}) is below start ({start})")
+    limit = limit or settings.metrics_page_default
+    if limit > settings.metrics_page_max:
+        raise invalid(("query", "limit"), f"at most {settings.metrics_page_max} records per page")
+    keep = _record_fields(fields)
+    status, records, next_start = await store.records(job.id, start, stop, every, limit)
+    if status is None:
+        raise HTTPException(404, f"job {job.id} not found (deleted)")
+    if keep is not None:
+        records = [dumps({k: v for k, v in loads(r).items() if k in keep}) for r in records]
+    parts = (dumps(job.id), dumps(status), b",".join(records), dumps(next_start))
+    body = b'{"job_id":%b,"status":%b,"records":[%b],"next":%b}' % parts
+    return Response(body, media_type=JSON)
+
+
+def _record_fields(fields: str | None) -> set[str] | None:
+    if fields is None:
+        return None
+    names = {name.strip() for name in fields.split(",") if name.strip()}
+    unknown = sorted(names.difference(RECORD_FIELDS))
+    if unknown:
+        known = ", ".join(RECORD_FIELDS)
+        raise invalid(("query", "fields"), f"unknown record keys {unknown}; known: {known}")
+    return names | {"iteration"}
+
+
+@router.get("/{job_id}/parameters", response_model=ParametersPublic, responses=NOT_FOUND)
+async def read_parameters(
+    job: JobDep,
+    store: StoreDep,
+    iteration: Annotated[int | None, Query(ge=0, description="default: the last")] = None,
+) -> Response:
+    """Weights and biases at a snapshot: iteration 0, the last, and every record.parameters."""
+    snapshot, available = await store.parameters(job.id, iteration)
+    if snapshot is None:
+        if not available:
+            raise HTTPException(404, f"job {job.id} has no snapshot yet (status {job.status})")
+        reason = f"no snapshot at iteration {iteration}; there are at {_shorten(available)}"
+        raise HTTPException(404, reason)
+    return Response(snapshot, media_type=JSON)
+
+
+def _shorten(values: list[int], most: int = 20) -> str:
+    if len(values) <= most:
+        return ", ".join(map(str, values))
+    head, tail = values[: most // 2], values[-most // 2 :]
+    return f"{', '.join(map(str, head))}, ..., {', '.join(map(str, tail))} ({len(values)} in all)"
+
+
+@router.get("/{job_id}/dataset", response_model=DatasetPublic, responses=NOT_FOUND)
+async def read_dataset(job: JobDep, store: StoreDep) -> Response:
+    """The exact points a 2D job trained and tested on."""
+    name = job.spec.get("dataset", {}).get("name")
+    if name in DATASETS_IMAGE:
+        reason = f"job {job.id} trained on {name}, an image dataset: no data is stored per job"
+        raise HTTPException(404, reason)
+    raw = await store.dataset(job.id)
+    if raw is None:
+        reason = f"job {job.id} has no dataset yet (status {job.status}); it is stored at start"
+        raise HTTPException(404, reason)
+    return Response(raw, media_type=JSON)
+
+
+@router.post(
+    "/{job_id}/cancel",
+    status_code=202,
+    responses={**NOT_FOUND, 409: {"model": Message, "description": "already finished"}},
+)
+async def cancel_job(job: JobDep, store: StoreDep) -> JobPublic:
+    """Stop a queued or running job; it ends ``cancelled`` and keeps its records."""
+    before = job.status if job.status in FINAL else await store.cancel(job.id, job.expire_at)
+    if before is None:
+        raise HTTPException(404, f"job {job.id} not found (deleted)")
+    if before in FINAL:
+        raise HTTPException(409, f"job {job.id} already {before}; nothing to cancel")
+    return JobPublic.of(await store.get(job.id) or job)
+
+
+@router.delete("/{job_id}", status_code=204, responses=NOT_FOUND)
+async def delete_job(job: JobDep, store: StoreDep) -> Response:
+    """Cancel the job if active and delete everything stored for it."""
+    await store.delete(job)
+    return Response(status_code=204)

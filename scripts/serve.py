@@ -1,0 +1,105 @@
+"""One command for the whole service: Redis, one Celery worker and the API.
+
+``python -m scripts.serve`` (``make serve``). With no ``REDIS_URL`` in the environment it
+starts a real redis-server of its own (port 6380, or a free one; data under
+``.run/redis-{port}``, append-only, so jobs survive a restart). Ctrl-C or SIGTERM stops all three.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from worker.config import get_settings
+from worker.redis_server import RedisServer, free_port, port_is_free
+
+ROOT = Path(__file__).resolve().parent.parent
+STOP_TIMEOUT = 15.0  # seconds a child gets to stop before it is killed
+
+
+def start(name: str, argv: list[str], env: dict[str, str]) -> tuple[str, subprocess.Popen[bytes]]:
+    # own session: Ctrl-C reaches only this script, which stops each child once, in order
+    return name, subprocess.Popen(argv, cwd=ROOT, env=env, start_new_session=True)
+
+
+def stop(name: str, process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.terminate()
+    try:
+        process.wait(STOP_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        print(f"serve: {name} did not stop in {STOP_TIMEOUT:g} s; killing it", flush=True)
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+def wait_until_up(url: str, process: subprocess.Popen[bytes], timeout: float = 30.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            with urllib.request.urlopen(url, timeout=1):
+                return True
+        except OSError:
+            time.sleep(0.2)
+    return False
+
+
+def main() -> int:
+    settings = get_settings()
+    if not port_is_free(settings.api_port, settings.api_host):
+        print(f"serve: {settings.api_host}:{settings.api_port} is in use; set API_PORT")
+        return 1
+    env = dict(os.environ)
+    redis_server = None
+    if "REDIS_URL" not in os.environ:
+        port = 6380 if port_is_free(6380) else free_port()
+        data_dir = ROOT / ".run" / f"redis-{port}"  # one directory per server: never shared
+        redis_server = RedisServer(port, data_dir, persist=True).start()
+        env["REDIS_URL"] = redis_server.url
+        print(f"serve: started redis-server at {redis_server.url} (data in {data_dir})")
+    else:
+        print(f"serve: using Redis at {env['REDIS_URL']}")
+
+    stopping = False
+
+    def request_stop(signum: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    py = sys.executable
+    children = [
+        start("worker", [py, "-m", "celery", "-A", "worker.celery_app", "worker",
+                         f"--concurrency={settings.worker_concurrency}", "--loglevel=info",
+                         "-Q", settings.celery_queue], env),
+        start("api", [py, "-m", "uvicorn", "api.main:app", "--host", settings.api_host,
+                      "--port", str(settings.api_port)], env),
+    ]  # fmt: skip
+    base = f"http://{settings.api_host}:{settings.api_port}"
+    if wait_until_up(f"{base}/healthz", children[1][1]):
+        print(f"\n  API   {base}/v1\n  docs  {base}/docs\n  page  {base}/\n", flush=True)
+        print("serve: Ctrl-C stops the API, the worker and Redis", flush=True)
+    status = 0
+    while not stopping:
+        exited = [name for name, process in children if process.poll() is not None]
+        if exited:
+            print(f"serve: {', '.join(exited)} exited; stopping the rest", flush=True)
+            status = 1
+            break
+        time.sleep(0.2)
+    for name, process in reversed(children):  # the API first, then the worker
+        stop(name, process)
+    if redis_server is not None:
+        redis_server.stop()
+    print("serve: stopped", flush=True)
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,84 @@
+"""docker-compose.yml and the Dockerfile: they parse, and what they run exists here."""
+
+from __future__ import annotations
+
+import importlib
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+from celery import Celery
+from fastapi import FastAPI
+
+ROOT = Path(__file__).resolve().parent.parent
+COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+SERVICES = COMPOSE["services"]
+
+
+def test_redis_keeps_an_append_only_file_and_never_evicts() -> None:
+    redis = SERVICES["redis"]
+    command = " ".join(redis["command"])
+    assert "--appendonly yes" in command and "--maxmemory-policy noeviction" in command
+    assert redis["healthcheck"]["test"][-1] == "ping"
+    assert any(volume.endswith(":/data") for volume in redis["volumes"])
+    assert set(COMPOSE["volumes"]) == {"redis-data"}
+
+
+def test_api_and_worker_share_one_image_and_find_redis() -> None:
+    for name in ("api", "worker"):
+        service = SERVICES[name]
+        assert service["build"] == "." and service["image"] == "initlab:latest"
+        assert service["environment"]["REDIS_URL"] == "redis://redis:6379/0"
+        assert service["depends_on"]["redis"]["condition"] == "service_healthy"
+
+
+def test_the_worker_can_be_scaled() -> None:
+    worker = SERVICES["worker"]
+    assert "container_name" not in worker and "ports" not in worker
+
+
+def test_the_api_command_serves_an_app_that_exists() -> None:
+    command = SERVICES["api"]["command"]
+    assert command[0] == "uvicorn"
+    module, _, attribute = command[1].partition(":")
+    assert isinstance(getattr(importlib.import_module(module), attribute), FastAPI)
+    dockerfile_cmd = next(line for line in dockerfile() if line.startswith("CMD"))
+    assert command[1] in dockerfile_cmd
+
+
+def test_the_worker_command_names_a_celery_app_that_exists() -> None:
+    command = SERVICES["worker"]["command"]
+    assert command[:2] == ["celery", "-A"] and command[3] == "worker"
+    assert isinstance(importlib.import_module(command[2]).app, Celery)
+
+
+def dockerfile() -> list[str]:
+    return [line.strip() for line in (ROOT / "Dockerfile").read_text().splitlines()]
+
+
+def test_the_image_is_slim_pinned_and_runs_as_a_user() -> None:
+    lines = dockerfile()
+    assert lines[next(i for i, line in enumerate(lines) if line.startswith("FROM"))] == (
+        "FROM python:3.11-slim"
+    )
+    assert "RUN pip install -r requirements.txt" in lines
+    user = [line for line in lines if line.startswith("USER")]
+    assert user and user[-1] not in ("USER root", "USER 0")
+    copied = {line.split()[1] for line in lines if line.startswith("COPY")}
+    assert {"engine", "worker", "api"} <= copied
+    requirements = [
+        line.split("#")[0].strip()
+        for line in (ROOT / "requirements.txt").read_text().splitlines()
+        if line.split("#")[0].strip()
+    ]
+    assert all("==" in requirement for requirement in requirements)
+
+
+@pytest.mark.skipif(shutil.which("docker-compose") is None, reason="docker-compose not installed")
+def test_docker_compose_accepts_the_file() -> None:
+    result = subprocess.run(
+        ["docker-compose", "config", "-q"], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr

@@ -1,0 +1,197 @@
+"""The job store as the API sees it: redis.asyncio, no job state kept in the process."""
+
+from __future__ import annotations
+
+import time
+from typing import Any, cast
+
+import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
+
+from worker import lua
+from worker.store import (
+    ACTIVE,
+    Job,
+    Keys,
+    all_indexes,
+    iteration_of,
+    new_job_id,
+    now_iso,
+    queue_create,
+    queue_trim,
+    read_job_call,
+    spec_key,
+    status_index,
+    stream_id,
+    transition_call,
+    transition_reply,
+)
+
+CHUNK = 1000  # stream entries per XRANGE when downsampling
+TRIM_SECONDS = 60.0
+
+
+def connect(url: str) -> aioredis.Redis:
+    """A client that fails fast when Redis is down (the API answers 503 at once)."""
+    return aioredis.Redis.from_url(
+        url,
+        socket_connect_timeout=2,
+        socket_timeout=10,  # above the SSE's XREAD BLOCK
+        retry=Retry(ExponentialBackoff(cap=0.2, base=0.05), retries=2),
+        health_check_interval=30,
+    )
+
+
+class AsyncJobStore:
+    def __init__(self, client: aioredis.Redis, grace: float) -> None:
+        self.redis = client
+        self.grace = grace  # a running job with an older heartbeat has lost its worker
+        self._read_job = client.register_script(lua.READ_JOB)
+        self._transition = client.register_script(lua.TRANSITION)
+        self._next_trim = 0.0  # when this process next trims the indexes of expired ids
+
+    async def ping(self) -> bool:
+        return bool(await self.redis.ping())
+
+    async def create(self, spec: dict[str, Any], spec_hash: str, ttl: int) -> Job:
+        pipe = self.redis.pipeline()
+        job = queue_create(pipe, new_job_id(), spec, spec_hash, ttl)
+        if time.monotonic() >= self._next_trim:  # trimming is costly next to a create
+            queue_trim(pipe, ttl)
+            self._next_trim = time.monotonic() + TRIM_SECONDS
+        await pipe.execute()
+        return job
+
+    async def reusable(self, spec_hash: str) -> Job | None:
+        """A queued, running or succeeded job of the same spec, if one is stored."""
+        job_id = cast(bytes | None, await self.redis.get(spec_key(spec_hash)))
+        job = await self.get(job_id.decode()) if job_id else None
+        return job if job is not None and job.status in ("queued", "running", "succeeded") else None
+
+    async def active_count(self) -> int:
+        pipe = self.redis.pipeline(transaction=False)
+        for status in ACTIVE:
+            pipe.zcard(status_index(status))
+        return sum(await pipe.execute())
+
+    async def get(self, job_id: str) -> Job | None:
+        keys, args = read_job_call(job_id, self.grace)
+        return Job.from_reply(await self._read_job(keys, args))
+
+    async def list_jobs(
+        self, status: str | None, limit: int, cursor: str | None
+    ) -> tuple[list[Job], int, str | None]:
+        """Jobs newest first after ``cursor`` (an id), the count and the next cursor."""
+        index = status_index(status)
+        jobs: list[Job] = []
+        upper = f"({cursor}" if cursor else "+"
+        while len(jobs) <= limit:
+            page = await self.redis.zrange(
+                index, upper, "-", desc=True, bylex=True, offset=0, num=limit + 1 - len(jobs)
+            )
+            ids = [job_id.decode() for job_id in cast(list[bytes], page)]
+            if not ids:
+                break
+            pipe = self.redis.pipeline(transaction=False)
+            for job_id in ids:
+                await self._read_job(*read_job_call(job_id, self.grace), client=pipe)
+            gone = []
+            for job_id, reply in zip(ids, await pipe.execute(), strict=True):
+                job = Job.from_reply(reply)
+                if job is None:
+                    gone.append(job_id)
+                elif status is None or job.status == status:
+                    jobs.append(job)
+            if gone:  # expired: drop them from every index
+                pipe = self.redis.pipeline(transaction=False)
+                for name in all_indexes():
+                    pipe.zrem(name, *gone)
+                await pipe.execute()
+            upper = f"({ids[-1]}"
+        count = await self.redis.zcard(index)
+        next_cursor = jobs[limit - 1].id if len(jobs) > limit else None
+        return jobs[:limit], count, next_cursor
+
+    async def records(
+        self, job_id: str, start: int, stop: int | None, every: int, limit: int
+    ) -> tuple[str | None, list[bytes], int | None]:
+        """(status, raw records, next start) of iterations start..stop, every ``every``-th.
+
+        The status is read in the same transaction as the first records, so a final status
+        means no record is missing.
+        """
+        key = Keys(job_id).records
+        lower, upper = stream_id(start), stream_id(stop) if stop is not None else "+"
+        wanted = limit * every  # positions consumed by this page
+        kept: list[bytes] = []
+        position, next_start, status = 0, None, None
+        while next_start is None:
+            count = min(wanted + 1 - position, CHUNK)
+            if status is None:
+                pipe = self.redis.pipeline(transaction=True)
+                pipe.hget(Keys(job_id).job, "status")
+                pipe.xrange(key, lower, upper, count=count)
+                raw_status, entries = await pipe.execute()
+                status = raw_status.decode() if raw_status else ""
+            else:
+                entries = await self.redis.xrange(key, lower, upper, count=count)
+            for entry_id, fields in entries:
+                if position == wanted:
+                    next_start = iteration_of(entry_id)
+                    break
+                if position % every == 0:
+                    kept.append(fields[b"r"])
+                position += 1
+            if len(entries) < count:
+                break
+            lower = f"({entries[-1][0].decode()}"
+        return status or None, kept, next_start
+
+    async def read_after(
+        self, job_id: str, after: int | None, block_ms: int | None, count: int = 500
+    ) -> list[tuple[int, bytes]]:
+        """Records after iteration ``after`` (all if None), waiting up to ``block_ms``."""
+        key = Keys(job_id).records
+        start = "0-0" if after is None else stream_id(after)
+        reply = cast(Any, await self.redis.xread({key: start}, count=count, block=block_ms))
+        if not reply:
+            return []
+        return [(iteration_of(entry_id), fields[b"r"]) for entry_id, fields in reply[0][1]]
+
+    async def parameters(
+        self, job_id: str, iteration: int | None
+    ) -> tuple[bytes | None, list[int]]:
+        """(snapshot at ``iteration`` or the last one, every iteration with a snapshot)."""
+        key = Keys(job_id).params
+        available = sorted(int(i) for i in await self.redis.hkeys(key))
+        if iteration is None and available:
+            iteration = available[-1]
+        snapshot = await self.redis.hget(key, str(iteration)) if iteration is not None else None
+        return cast(bytes | None, snapshot), available
+
+    async def dataset(self, job_id: str) -> bytes | None:
+        return cast(bytes | None, await self.redis.get(Keys(job_id).dataset))
+
+    async def cancel(self, job_id: str, expire_at: int) -> str | None:
+        """Cancel: a queued job ends now, a running one is flagged. The status before."""
+        keys, args = transition_call(job_id, "cancelled", ("queued",), {"finished_at": now_iso()})
+        applied, before = transition_reply(await self._transition(keys, args))
+        if not applied and before == "running":
+            await self.redis.set(Keys(job_id).cancel, 1, exat=expire_at)
+        return before
+
+    async def fail_queued(self, job_id: str, error: bytes) -> None:
+        """A job that never reached the queue ends failed with ``error`` (JSON)."""
+        fields = {"error": error, "finished_at": now_iso()}
+        await self._transition(*transition_call(job_id, "failed", ("queued",), fields))
+
+    async def delete(self, job: Job) -> None:
+        """Delete every key; the cancel flag stays (to its expiry) so a running loop stops."""
+        keys = Keys(job.id)
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.set(keys.cancel, 1, exat=job.expire_at)
+        pipe.delete(*keys.data())
+        for name in all_indexes():
+            pipe.zrem(name, job.id)
+        await pipe.execute()

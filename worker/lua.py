@@ -1,0 +1,101 @@
+"""Lua scripts of the job store: each one an atomic step on one job (see worker/store.py).
+
+Times come from the Redis server's clock (``TIME``), so heartbeats written by a worker and
+checked by an API on another machine compare on one clock.
+"""
+
+_NOW = """
+local function now()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) + tonumber(t[2]) / 1e6
+end
+"""
+
+# KEYS: job hash, running index, failed index
+# ARGV: id, grace seconds ('' = no check), error JSON, finished_at
+READ_JOB = (
+    _NOW
+    + """
+if ARGV[2] ~= '' and redis.call('HGET', KEYS[1], 'status') == 'running' then
+  local beat = tonumber(redis.call('HGET', KEYS[1], 'heartbeat') or '0')
+  if now() - beat > tonumber(ARGV[2]) then
+    redis.call('ZREM', KEYS[2], ARGV[1])
+    redis.call('ZADD', KEYS[3], 0, ARGV[1])
+    redis.call('HSET', KEYS[1], 'status', 'failed', 'error', ARGV[3], 'finished_at', ARGV[4])
+  end
+end
+return redis.call('HGETALL', KEYS[1])
+"""
+)
+
+# KEYS: job hash, target index, one index per allowed source status (in ARGV's order)
+# ARGV: id, target, n sources, sources..., field, value, ...
+# Returns {applied (0/1), status before ('' if the job is gone)}.
+TRANSITION = (
+    _NOW
+    + """
+local status = redis.call('HGET', KEYS[1], 'status')
+if not status then return {0, ''} end
+local n = tonumber(ARGV[3])
+for i = 1, n do
+  if ARGV[3 + i] == status then
+    redis.call('ZREM', KEYS[2 + i], ARGV[1])
+    redis.call('ZADD', KEYS[2], 0, ARGV[1])
+    redis.call('HSET', KEYS[1], 'status', ARGV[2])
+    if #ARGV > 3 + n then redis.call('HSET', KEYS[1], unpack(ARGV, 4 + n)) end
+    if ARGV[2] == 'running' then
+      redis.call('HSET', KEYS[1], 'heartbeat', string.format('%.3f', now()))
+    end
+    return {1, status}
+  end
+end
+return {0, status}
+"""
+)
+
+# KEYS: job hash, records stream, params hash, dataset
+# ARGV: expire_at, n records, n snapshots, dataset JSON ('' = none),
+#       (entry id, record)..., (iteration, snapshot)..., field, value, ...
+# Writes only while the job is running; returns its status ('' if it is gone). A record of an
+# iteration at or before the stream's last one is skipped: a redelivered job rewrites nothing.
+APPEND = (
+    _NOW
+    + """
+local status = redis.call('HGET', KEYS[1], 'status')
+if status ~= 'running' then return status or '' end
+local last = -1
+local top = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', 1)
+if #top > 0 then last = tonumber(string.match(top[1][1], '^(%d+)')) end
+local i = 5
+for _ = 1, tonumber(ARGV[2]) do
+  local iteration = tonumber(string.match(ARGV[i], '^(%d+)'))
+  if iteration > last then
+    redis.call('XADD', KEYS[2], ARGV[i], 'r', ARGV[i + 1])
+    last = iteration
+  end
+  i = i + 2
+end
+for _ = 1, tonumber(ARGV[3]) do
+  redis.call('HSET', KEYS[3], ARGV[i], ARGV[i + 1])
+  i = i + 2
+end
+if ARGV[4] ~= '' then redis.call('SET', KEYS[4], ARGV[4]) end
+if i <= #ARGV then redis.call('HSET', KEYS[1], unpack(ARGV, i)) end
+redis.call('HSET', KEYS[1], 'heartbeat', string.format('%.3f', now()))
+for k = 2, 4 do redis.call('EXPIREAT', KEYS[k], ARGV[1]) end
+return status
+"""
+)
+
+# KEYS: job hash, cancel flag; ARGV: write a heartbeat ('1') or not ('0')
+# Returns {status ('' if gone), cancel flag set (0/1)}.
+TICK = (
+    _NOW
+    + """
+local status = redis.call('HGET', KEYS[1], 'status')
+if status == 'running' and ARGV[1] == '1' then
+  redis.call('HSET', KEYS[1], 'heartbeat', string.format('%.3f', now()))
+end
+return {status or '', redis.call('EXISTS', KEYS[2])}
+"""
+)

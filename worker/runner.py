@@ -1,0 +1,157 @@
+"""One job's run: the engine's records into the store, in batches, until done or cancelled.
+
+The Celery task only calls :func:`run_job`; tests call it directly with a fake training.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any, Protocol
+
+import redis
+from celery.exceptions import SoftTimeLimitExceeded
+
+from engine.spec import ExperimentSpec
+from engine.train import Training
+from worker.config import Settings
+from worker.store import Job, dumps
+from worker.sync_store import JobStore
+
+log = logging.getLogger(__name__)
+
+
+class TrainingLike(Protocol):
+    summary: dict[str, Any] | None
+
+    def run(self, should_stop: Callable[[], bool] | None = None) -> Iterator[dict[str, Any]]: ...
+
+    def dataset_payload(self) -> dict[str, Any] | None: ...
+
+
+MakeTraining = Callable[..., TrainingLike]
+
+
+class Monitor(threading.Thread):
+    """Polls the cancel flag and writes heartbeats beside the training loop.
+
+    ``stop`` is set once the job is cancelled, deleted, or no longer ``running``; the loop
+    reads it through an ``Event`` (no round-trip per iteration).
+    """
+
+    def __init__(self, store: JobStore, job_id: str, poll: float, heartbeat: float) -> None:
+        super().__init__(name=f"monitor-{job_id}", daemon=True)
+        self.store, self.job_id, self.poll, self.heartbeat = store, job_id, poll, heartbeat
+        self.stop = threading.Event()
+        self._closed = threading.Event()
+
+    def run(self) -> None:
+        last_beat = 0.0
+        while not self._closed.wait(self.poll):
+            beat = time.monotonic() - last_beat >= self.heartbeat
+            try:
+                status, cancel = self.store.tick(self.job_id, beat)
+            except redis.RedisError as exc:  # the loop goes on; the next tick retries
+                log.warning("job %s: monitor could not reach Redis: %s", self.job_id, exc)
+                continue
+            if beat:
+                last_beat = time.monotonic()
+            if cancel or status != "running":
+                self.stop.set()
+
+    def close(self) -> None:
+        self._closed.set()
+        self.join()
+
+
+class Writer:
+    """Buffers records and snapshots; flushes them with one script call by size or time."""
+
+    def __init__(self, store: JobStore, job: Job, settings: Settings) -> None:
+        self.store, self.job = store, job
+        self.batch_size = settings.record_batch_size
+        self.flush_seconds = settings.record_flush_seconds
+        self.records: list[tuple[int, bytes]] = []
+        self.snapshots: list[tuple[int, bytes]] = []
+        self.dataset: bytes | None = None
+        self.iteration: int | None = None
+        self.status: str | None = "running"
+        self._last_flush = float("-inf")  # the first record goes out at once
+
+    @property
+    def progress(self) -> float:
+        total = self.job.iterations
+        return 1.0 if total == 0 else min(1.0, (self.iteration or 0) / total)
+
+    def add(self, record: dict[str, Any]) -> None:
+        snapshot = record.pop("parameters", None)
+        if snapshot is not None:
+            self.snapshots.append((int(snapshot["iteration"]), dumps(snapshot)))
+        self.iteration = int(record["iteration"])
+        # the store skips iterations already written (a redelivered job starts over)
+        self.records.append((self.iteration, dumps(record)))
+        full = len(self.records) >= self.batch_size
+        if full or time.monotonic() - self._last_flush >= self.flush_seconds:
+            self.flush()
+
+    def flush(self) -> None:
+        if not (self.records or self.snapshots or self.dataset):
+            return
+        fields: dict[str, Any] = {"progress": self.progress}
+        if self.iteration is not None:
+            fields["iteration"] = self.iteration
+        self.status = self.store.append(
+            self.job, self.records, self.snapshots, self.dataset, **fields
+        )
+        self.records, self.snapshots, self.dataset = [], [], None
+        self._last_flush = time.monotonic()
+
+
+def run_job(
+    store: JobStore, job_id: str, settings: Settings, make_training: MakeTraining | None = None
+) -> str | None:
+    """Run a queued job to its end; returns the final status (None if it did not run)."""
+    job = store.start(job_id, settings.max_deliveries)
+    if job is None:
+        log.info("job %s not started: deleted, cancelled, finished or over its deliveries", job_id)
+        return None
+    make_training = make_training or Training
+
+    monitor = Monitor(store, job_id, settings.cancel_poll_seconds, settings.heartbeat_seconds)
+    writer = Writer(store, job, settings)
+    monitor.start()
+    try:
+        spec = ExperimentSpec.model_validate(job.spec)
+        training = make_training(spec, mnist_dir=settings.mnist_dir)
+        dataset = training.dataset_payload()
+        writer.dataset = dumps(dataset) if dataset is not None else None
+
+        def should_stop() -> bool:
+            return monitor.stop.is_set() or writer.status != "running"
+
+        for record in training.run(should_stop=should_stop):
+            writer.add(record)
+        writer.flush()
+    except Exception as exc:  # the job fails, the worker lives on; the traceback goes to its log
+        log.exception("job %s failed", job_id)
+        message = str(exc)[:2000] or type(exc).__name__
+        if isinstance(exc, SoftTimeLimitExceeded):
+            message = f"ran over the time limit of {settings.task_soft_time_limit} s"
+        error = {"type": type(exc).__name__, "message": message}
+        try:
+            writer.flush()
+        except redis.RedisError:
+            log.warning("job %s: records after the last flush are lost", job_id)
+        store.finish(job_id, "failed", error=error, progress=writer.progress)
+        return "failed"
+    finally:
+        monitor.close()
+    summary = training.summary or {}
+    status = "cancelled" if summary.get("stopped") else "succeeded"
+    progress = 1.0 if status == "succeeded" else writer.progress
+    if not store.finish(job_id, status, summary=summary, progress=progress):
+        log.info("job %s ended while no longer running (deleted or marked failed)", job_id)
+        return None
+    return status

@@ -1,0 +1,245 @@
+"""The Redis job store: the one module that knows the key layout.
+
+Keys of job ``{id}`` (every one expires at the job's ``expire_at``, creation + TTL):
+
+- ``initlab:job:{id}`` hash: id, status, progress, iteration, iterations, spec, spec_hash,
+  created_at, started_at, finished_at, summary, error, deliveries, heartbeat, expire_at
+- ``initlab:job:{id}:records`` stream, one entry per record, entry id ``{iteration}-1``,
+  so ranges by iteration are direct and a rewrite of an iteration is refused
+- ``initlab:job:{id}:params`` hash iteration -> parameter snapshot JSON
+- ``initlab:job:{id}:dataset`` string, the 2D data the job trained on
+- ``initlab:job:{id}:cancel`` flag the training loop polls
+
+Indexes: ``initlab:jobs`` and ``initlab:jobs:{status}``, sorted sets of ids at score 0, so
+they sort by id, and ids start with the creation time: newest first is ``ZRANGE BYLEX REV``.
+Ids older than the TTL are trimmed on every create; ids whose hash is gone are dropped when
+a listing meets them. Status changes are Lua scripts: a compare-and-set of the status field
+that moves the id between status indexes in the same atomic step.
+
+The worker uses :class:`worker.sync_store.JobStore`, the API :class:`worker.async_store.
+AsyncJobStore`; both build their commands and parse their replies with the helpers here.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+PREFIX = "initlab"
+STATUSES = ("queued", "running", "succeeded", "failed", "cancelled")
+ACTIVE = ("queued", "running")
+FINAL = ("succeeded", "failed", "cancelled")
+JOBS_INDEX = f"{PREFIX}:jobs"
+JOB_ID = re.compile(r"[0-9a-f]{32}")
+
+
+def status_index(status: str | None) -> str:
+    return JOBS_INDEX if status is None else f"{JOBS_INDEX}:{status}"
+
+
+def spec_key(spec_hash: str) -> str:
+    return f"{PREFIX}:spec:{spec_hash}"
+
+
+@dataclass(frozen=True)
+class Keys:
+    """Every key of one job."""
+
+    job_id: str
+
+    @property
+    def job(self) -> str:
+        return f"{PREFIX}:job:{self.job_id}"
+
+    @property
+    def records(self) -> str:
+        return f"{self.job}:records"
+
+    @property
+    def params(self) -> str:
+        return f"{self.job}:params"
+
+    @property
+    def dataset(self) -> str:
+        return f"{self.job}:dataset"
+
+    @property
+    def cancel(self) -> str:
+        return f"{self.job}:cancel"
+
+    def data(self) -> tuple[str, str, str, str]:
+        return self.job, self.records, self.params, self.dataset
+
+
+def new_job_id(now: float | None = None) -> str:
+    """32 hex digits: creation time in ms (12 digits), then 80 random bits."""
+    return f"{_ms_hex(time.time() if now is None else now)}{secrets.token_hex(10)}"
+
+
+def _ms_hex(seconds: float) -> str:
+    return f"{max(0, int(seconds * 1000)):012x}"
+
+
+def id_horizon(seconds: float) -> str:
+    """The lexicographic bound below which ids were created before ``seconds``."""
+    return _ms_hex(seconds)
+
+
+def created_seconds(job_id: str) -> float:
+    return int(job_id[:12], 16) / 1000
+
+
+def is_job_id(value: str) -> bool:
+    return JOB_ID.fullmatch(value) is not None
+
+
+def stream_id(iteration: int) -> str:
+    return f"{iteration}-1"
+
+
+def iteration_of(entry_id: bytes | str) -> int:
+    text = entry_id.decode() if isinstance(entry_id, bytes) else entry_id
+    return int(text.partition("-")[0])
+
+
+def dumps(value: Any) -> bytes:
+    """JSON bytes; non-finite floats become null (orjson's rule)."""
+    return orjson.dumps(value, option=orjson.OPT_SERIALIZE_NUMPY)
+
+
+loads = orjson.loads
+
+
+def now_iso(seconds: float | None = None) -> str:
+    moment = datetime.fromtimestamp(time.time() if seconds is None else seconds, UTC)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+@dataclass
+class Job:
+    """A job as stored in its hash."""
+
+    id: str
+    status: str
+    spec: dict[str, Any]
+    spec_hash: str
+    iterations: int
+    expire_at: int
+    created_at: str
+    progress: float = 0.0
+    iteration: int | None = None
+    started_at: str | None = None
+    finished_at: str | None = None
+    summary: dict[str, Any] | None = None
+    error: dict[str, Any] | None = None
+    deliveries: int = 0
+    heartbeat: float | None = None
+
+    @property
+    def keys(self) -> Keys:
+        return Keys(self.id)
+
+    @property
+    def final(self) -> bool:
+        return self.status in FINAL
+
+    @classmethod
+    def from_reply(cls, reply: dict[bytes, bytes] | list[bytes]) -> Job | None:
+        """From HGETALL (a dict) or a script's flat [field, value, ...] list; None if empty."""
+        if isinstance(reply, list):
+            reply = dict(zip(reply[::2], reply[1::2], strict=True))
+        h = {k.decode(): v for k, v in reply.items()}
+        if b"status" not in reply:
+            return None
+
+        def text(name: str) -> str | None:
+            value = h.get(name)
+            return value.decode() if value else None
+
+        def json(name: str) -> Any:
+            value = h.get(name)
+            return loads(value) if value else None
+
+        iteration, heartbeat = text("iteration"), text("heartbeat")
+        return cls(
+            id=h["id"].decode(),
+            status=h["status"].decode(),
+            spec=json("spec") or {},
+            spec_hash=text("spec_hash") or "",
+            iterations=int(h.get("iterations") or 0),
+            expire_at=int(h.get("expire_at") or 0),
+            created_at=text("created_at") or "",
+            progress=float(h.get("progress") or 0.0),
+            iteration=int(iteration) if iteration else None,
+            started_at=text("started_at"),
+            finished_at=text("finished_at"),
+            summary=json("summary"),
+            error=json("error"),
+            deliveries=int(h.get("deliveries") or 0),
+            heartbeat=float(heartbeat) if heartbeat else None,
+        )
+
+
+def error_json(kind: str, message: str) -> bytes:
+    return dumps({"type": kind, "message": message})
+
+
+def queue_create(pipe: Any, job_id: str, spec: dict[str, Any], spec_hash: str, ttl: int) -> Job:
+    """Queue on ``pipe`` (sync or async) the commands that store a new queued job; the job."""
+    created = created_seconds(job_id)
+    expire_at = int(created + ttl) + 1
+    keys = Keys(job_id)
+    fields: dict[str, Any] = {
+        "id": job_id, "status": "queued", "progress": 0.0, "iteration": "",
+        "iterations": spec["training"]["iterations"], "spec": dumps(spec),
+        "spec_hash": spec_hash, "created_at": now_iso(created), "deliveries": 0,
+        "expire_at": expire_at,
+    }  # fmt: skip
+    pipe.hset(keys.job, mapping=fields)
+    pipe.expireat(keys.job, expire_at)
+    pipe.set(spec_key(spec_hash), job_id, exat=expire_at)
+    for status in (None, "queued"):
+        pipe.zadd(status_index(status), {job_id: 0})
+    job = Job.from_reply({k.encode(): str(v).encode() for k, v in fields.items() if k != "spec"})
+    assert job is not None
+    job.spec = spec
+    return job
+
+
+def queue_trim(pipe: Any, ttl: int) -> None:
+    """Queue on ``pipe`` the removal from every index of the ids created over ``ttl`` ago."""
+    horizon = f"({id_horizon(time.time() - ttl)}"
+    for status in (None, *STATUSES):
+        pipe.zremrangebylex(status_index(status), "-", horizon)
+
+
+def read_job_call(job_id: str, grace: float | None) -> tuple[list[str], list[Any]]:
+    """Keys and args of the read_job script; with ``grace``, a silent running job fails."""
+    message = f"worker lost: no heartbeat for more than {grace:g} s" if grace else ""
+    keys = [Keys(job_id).job, status_index("running"), status_index("failed")]
+    return keys, [job_id, grace or "", error_json("WorkerLost", message), now_iso()]
+
+
+def transition_call(
+    job_id: str, target: str, sources: tuple[str, ...], fields: dict[str, Any]
+) -> tuple[list[str], list[Any]]:
+    """Keys and args of the transition script: status ``sources`` -> ``target`` + ``fields``."""
+    keys = [Keys(job_id).job, status_index(target), *map(status_index, sources)]
+    flat = [part for item in fields.items() for part in item]
+    return keys, [job_id, target, len(sources), *sources, *flat]
+
+
+def transition_reply(reply: list[Any]) -> tuple[bool, str | None]:
+    """(applied, the status before) from the transition script's reply."""
+    applied, before = reply
+    return bool(applied), (before.decode() or None) if before else None
+
+
+def all_indexes() -> list[str]:
+    return [status_index(None), *map(status_index, STATUSES)]

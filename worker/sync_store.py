@@ -1,0 +1,131 @@
+"""The job store as the worker sees it: a synchronous redis-py client."""
+
+from __future__ import annotations
+
+import os
+import socket
+from typing import Any
+
+import redis
+
+from worker import lua
+from worker.store import (
+    ACTIVE,
+    Job,
+    Keys,
+    dumps,
+    new_job_id,
+    now_iso,
+    queue_create,
+    queue_trim,
+    read_job_call,
+    stream_id,
+    transition_call,
+    transition_reply,
+)
+
+
+def worker_name() -> str:
+    """host:pid of this process, kept on the job it runs (for logs and operators)."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def connect(url: str) -> redis.Redis:
+    return redis.Redis.from_url(url, socket_connect_timeout=5, socket_timeout=30)
+
+
+class JobStore:
+    def __init__(self, client: redis.Redis) -> None:
+        self.redis = client
+        self._read_job = client.register_script(lua.READ_JOB)
+        self._transition = client.register_script(lua.TRANSITION)
+        self._append = client.register_script(lua.APPEND)
+        self._tick = client.register_script(lua.TICK)
+
+    @classmethod
+    def from_url(cls, url: str) -> JobStore:
+        return cls(connect(url))
+
+    def create(self, spec: dict[str, Any], spec_hash: str, ttl: int) -> str:
+        """Store a new queued job (tests and scripts; the API has its own async twin)."""
+        job_id = new_job_id()
+        pipe = self.redis.pipeline()
+        queue_create(pipe, job_id, spec, spec_hash, ttl)
+        queue_trim(pipe, ttl)
+        pipe.execute()
+        return job_id
+
+    def get(self, job_id: str) -> Job | None:
+        keys, args = read_job_call(job_id, None)
+        return Job.from_reply(self._read_job(keys, args))
+
+    def transition(
+        self, job_id: str, target: str, sources: tuple[str, ...], **fields: Any
+    ) -> tuple[bool, str | None]:
+        """Set status ``target`` (and ``fields``) if the status is one of ``sources``."""
+        keys, args = transition_call(job_id, target, sources, fields)
+        return transition_reply(self._transition(keys, args))
+
+    def start(self, job_id: str, max_deliveries: int) -> Job | None:
+        """Mark a queued (or redelivered running) job running; None if it must not run."""
+        job = self.get(job_id)
+        if job is None or job.status not in ACTIVE:
+            return None
+        deliveries = job.deliveries + 1
+        if deliveries > max_deliveries:
+            message = (
+                f"delivered {deliveries} times, over the limit of {max_deliveries}: "
+                "the worker running it was lost each time"
+            )
+            error = {"type": "RedeliveryLimit", "message": message}
+            self.finish(job_id, "failed", ACTIVE, error=error)
+            return None
+        fields: dict[str, Any] = {"deliveries": deliveries, "worker": worker_name()}
+        if job.started_at is None:
+            fields["started_at"] = now_iso()
+        applied, _ = self.transition(job_id, "running", ACTIVE, **fields)
+        return self.get(job_id) if applied else None
+
+    def finish(
+        self,
+        job_id: str,
+        status: str,
+        sources: tuple[str, ...] = ("running",),
+        *,
+        summary: dict[str, Any] | None = None,
+        error: dict[str, Any] | None = None,
+        **fields: Any,
+    ) -> bool:
+        fields["finished_at"] = now_iso()
+        if summary is not None:
+            fields["summary"] = dumps(summary)
+        if error is not None:
+            fields["error"] = dumps(error)
+        applied, _ = self.transition(job_id, status, sources, **fields)
+        return applied
+
+    def append(
+        self,
+        job: Job,
+        records: list[tuple[int, bytes]],
+        snapshots: list[tuple[int, bytes]],
+        dataset: bytes | None = None,
+        **fields: Any,
+    ) -> str | None:
+        """Write records, snapshots, dataset and ``fields`` while the job runs; its status."""
+        keys = Keys(job.id)
+        args: list[Any] = [job.expire_at, len(records), len(snapshots), dataset or ""]
+        for iteration, record in records:
+            args += [stream_id(iteration), record]
+        for iteration, snapshot in snapshots:
+            args += [iteration, snapshot]
+        for item in fields.items():
+            args += item
+        status = self._append(list(keys.data()), args)
+        return status.decode() or None
+
+    def tick(self, job_id: str, heartbeat: bool) -> tuple[str | None, bool]:
+        """(status, cancel requested), writing a heartbeat if asked and the job runs."""
+        keys = Keys(job_id)
+        status, cancel = self._tick([keys.job, keys.cancel], [int(heartbeat)])
+        return status.decode() or None, bool(cancel)

@@ -1,0 +1,21 @@
+"""The one Celery task: run a job by id. Everything it does is in worker/runner.py."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from worker.celery_app import RUN_JOB, app
+from worker.config import get_settings
+from worker.runner import run_job as run
+from worker.sync_store import JobStore
+
+
+@cache
+def _store() -> JobStore:
+    """One client per worker process, made after the fork."""
+    return JobStore.from_url(get_settings().redis_url)
+
+
+@app.task(name=RUN_JOB, ignore_result=True)
+def run_job(job_id: str) -> str | None:
+    return run(_store(), job_id, get_settings())
