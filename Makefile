@@ -19,6 +19,7 @@ serve: $(STAMP)
 test: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	bash scripts/install_browser.sh
 	$(PY) -m pytest
 
 lint: $(STAMP)

@@ -7,10 +7,12 @@ from typing import Any
 import orjson
 import redis.exceptions
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from kombu.exceptions import OperationalError
 from pydantic import ValidationError
-from starlette.responses import JSONResponse
+from starlette.exceptions import HTTPException
+from starlette.responses import JSONResponse, Response
 
 
 class ORJSONResponse(JSONResponse):
@@ -57,6 +59,16 @@ async def _validation(_: Request, exc: Exception) -> JSONResponse:
     return ORJSONResponse({"detail": field_errors(list(exc.errors()))}, status_code=422)
 
 
+async def _http(request: Request, exc: Exception) -> Response:
+    """FastAPI's own answer, but a body it cannot decode (not UTF-8) is a 422 like bad JSON."""
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 400 and isinstance(exc.__cause__, UnicodeDecodeError):
+        reason = f"the body is not valid JSON: it is not UTF-8 text ({exc.__cause__.reason})"
+        error = {"loc": ["body"], "msg": reason, "type": "json_invalid"}
+        return ORJSONResponse({"detail": [error]}, status_code=422)
+    return await http_exception_handler(request, exc)
+
+
 async def _store_down(_: Request, exc: Exception) -> JSONResponse:
     return ORJSONResponse({"detail": f"job store unavailable: {exc}"}, status_code=503)
 
@@ -67,6 +79,7 @@ async def _queue_down(_: Request, exc: Exception) -> JSONResponse:
 
 def add_exception_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation)
+    app.add_exception_handler(HTTPException, _http)
     app.add_exception_handler(redis.exceptions.ConnectionError, _store_down)
     app.add_exception_handler(redis.exceptions.TimeoutError, _store_down)
     app.add_exception_handler(OperationalError, _queue_down)

@@ -4,20 +4,17 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import FileResponse
 from fastapi.routing import APIRoute
 
 from api.config import Settings, get_settings
 from api.errors import add_exception_handlers
-from api.routes import api_router
+from api.observability import add_observability
+from api.routes import api_router, metrics
 from worker.async_store import AsyncJobStore, connect
 from worker.celery_app import make_celery
-
-PAGE = Path(__file__).parent / "static" / "index.html"
 
 
 def operation_id(route: APIRoute) -> str:
@@ -54,11 +51,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         expose_headers=["Location"],
     )
     add_exception_handlers(app)
+    add_observability(app, settings)  # request ids, JSON logs, request histogram (outermost)
     app.include_router(api_router)
-
-    @app.get("/", include_in_schema=False)
-    async def page() -> FileResponse:
-        return FileResponse(PAGE)
+    app.include_router(metrics.router)
 
     return app
 

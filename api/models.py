@@ -33,8 +33,9 @@ class JobCreate(SpecRequest):
 
     force: bool = Field(
         False,
-        description="run a new job even when a queued, running or succeeded job has the same "
-        "resolved spec (by default that job is returned with 200: equal specs give equal records)",
+        description="run the spec even when a job with the same resolved spec has succeeded "
+        "(by default the new job copies that job's results at once: equal specs give equal "
+        "records, and `reused_from` names the job that ran)",
     )
 
     def spec_request(self) -> dict[str, Any]:
@@ -66,6 +67,9 @@ class JobPublic(BaseModel):
     finished_at: datetime | None
     summary: dict[str, Any] | None
     error: JobError | None
+    reused_from: str | None = Field(
+        description="the job whose stored results this one copied (null: it ran itself)"
+    )
     links: JobLinks
 
     @classmethod
@@ -90,6 +94,7 @@ class JobPublic(BaseModel):
             finished_at=job.finished_at,  # type: ignore[arg-type]
             summary=job.summary,
             error=JobError(**job.error) if job.error else None,
+            reused_from=job.reused_from,
             links=links,
         )
 
@@ -130,6 +135,47 @@ class DatasetPublic(BaseModel):
 class PresetsPublic(BaseModel):
     data: list[dict[str, Any]]
     count: int
+
+
+SweepStatus = Literal["queued", "running", "succeeded", "failed", "cancelled", "mixed"]
+
+
+class VariationPublic(BaseModel):
+    values: dict[str, Any] = Field(description="the varied fields' values (path -> value)")
+    job_id: str
+    status: JobStatus | Literal["deleted"] = Field(description="deleted: the job is gone")
+    progress: float
+    summary: dict[str, Any] | None
+    init_activation_std: list[float | None] | None = Field(
+        description="std of each layer's activations at iteration 0 (output layer last)"
+    )
+    iterations_to_target: int | None = Field(
+        description="first recorded iteration with cost <= target_cost; null if never or "
+        "while the job has not ended"
+    )
+    final_cost: float | None = Field(description="the summary's final cost, once succeeded")
+
+
+class SweepPublic(BaseModel):
+    id: str
+    status: SweepStatus = Field(
+        description="queued: every job queued; running: some job queued or running; once all "
+        "ended, their common status, or mixed when they differ (deleted jobs are left out)"
+    )
+    created_at: datetime
+    base: dict[str, Any]
+    vary: dict[str, list[Any]]
+    target_cost: float
+    variations: list[VariationPublic]
+    ranking: list[str] = Field(
+        description="job ids, best first: by final cost, then iterations to the target cost"
+    )
+
+
+class SweepsPublic(BaseModel):
+    data: list[SweepPublic]
+    count: int
+    next: str | None
 
 
 class Message(BaseModel):

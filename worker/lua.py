@@ -99,3 +99,26 @@ end
 return {status or '', redis.call('EXISTS', KEYS[2])}
 """
 )
+
+# KEYS: source job hash, records, params, dataset; the copy's four keys in the same order;
+#       the all-jobs index, the succeeded index, the spec key
+# ARGV: the copy's id, its created_at, its expire_at
+# A succeeded job becomes a new succeeded job with its own copies of every result (so deleting
+# either leaves the other whole); returns the copy's hash, or {} if the source has not succeeded.
+REUSE = """
+if redis.call('HGET', KEYS[1], 'status') ~= 'succeeded' then return {} end
+local origin = redis.call('HGET', KEYS[1], 'reused_from')
+if not origin or origin == '' then origin = redis.call('HGET', KEYS[1], 'id') end
+redis.call('HSET', KEYS[5], unpack(redis.call('HGETALL', KEYS[1])))
+redis.call('HSET', KEYS[5], 'id', ARGV[1], 'created_at', ARGV[2], 'started_at', ARGV[2],
+           'finished_at', ARGV[2], 'expire_at', ARGV[3], 'reused_from', origin, 'deliveries', 0)
+redis.call('HDEL', KEYS[5], 'heartbeat', 'worker')
+for k = 2, 4 do
+  if redis.call('EXISTS', KEYS[k]) == 1 then redis.call('COPY', KEYS[k], KEYS[k + 4], 'REPLACE') end
+end
+for k = 5, 8 do redis.call('EXPIREAT', KEYS[k], ARGV[3]) end
+redis.call('ZADD', KEYS[9], 0, ARGV[1])
+redis.call('ZADD', KEYS[10], 0, ARGV[1])
+redis.call('SET', KEYS[11], ARGV[1], 'EXAT', ARGV[3])
+return redis.call('HGETALL', KEYS[5])
+"""

@@ -1,6 +1,10 @@
 """One job's run: the engine's records into the store, in batches, until done or cancelled.
 
 The Celery task only calls :func:`run_job`; tests call it directly with a fake training.
+Every store write is retried with backoff while Redis is unreachable (a restart, a failover),
+for up to ``heartbeat_grace_seconds``: training waits meanwhile, so nothing is lost or written
+twice (a write whose reply was lost is repeated, and the store skips iterations it has). Past
+that, the API's reaper has reported the job failed ("worker lost") and the run gives up.
 """
 
 from __future__ import annotations
@@ -9,7 +13,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import redis
 from celery.exceptions import SoftTimeLimitExceeded
@@ -17,10 +21,33 @@ from celery.exceptions import SoftTimeLimitExceeded
 from engine.spec import ExperimentSpec
 from engine.train import Training
 from worker.config import Settings
+from worker.logs import job_context
 from worker.store import Job, dumps
 from worker.sync_store import JobStore
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+UNREACHABLE = (redis.ConnectionError, redis.TimeoutError)  # LOADING after a restart included
+
+
+class StoreUnavailableError(Exception):
+    """Redis stayed unreachable for longer than the run waits for it."""
+
+
+def persist(call: Callable[[], T], patience: float, what: str) -> T:
+    """``call()``, retried with exponential backoff (50 ms to 1 s) for ``patience`` seconds."""
+    delay, give_up = 0.05, time.monotonic() + patience
+    while True:
+        try:
+            return call()
+        except UNREACHABLE as exc:
+            if time.monotonic() + delay > give_up:
+                raise StoreUnavailableError(
+                    f"Redis unreachable for {patience:g} s ({what})"
+                ) from exc
+            log.warning("%s: Redis unreachable, retrying in %.2f s: %s", what, delay, exc)
+            time.sleep(delay)
+            delay = min(2 * delay, 1.0)
 
 
 class TrainingLike(Protocol):
@@ -48,14 +75,23 @@ class Monitor(threading.Thread):
         self._closed = threading.Event()
 
     def run(self) -> None:
-        last_beat = 0.0
+        with job_context(self.job_id):
+            self._loop()
+
+    def _loop(self) -> None:
+        last_beat, unreachable = 0.0, False
         while not self._closed.wait(self.poll):
             beat = time.monotonic() - last_beat >= self.heartbeat
             try:
                 status, cancel = self.store.tick(self.job_id, beat)
             except redis.RedisError as exc:  # the loop goes on; the next tick retries
-                log.warning("job %s: monitor could not reach Redis: %s", self.job_id, exc)
+                if not unreachable:  # once per outage, not once per poll
+                    log.warning("job %s: monitor could not reach Redis: %s", self.job_id, exc)
+                unreachable = True
                 continue
+            if unreachable:
+                log.info("job %s: monitor reached Redis again", self.job_id)
+                unreachable = False
             if beat:
                 last_beat = time.monotonic()
             if cancel or status != "running":
@@ -73,6 +109,7 @@ class Writer:
         self.store, self.job = store, job
         self.batch_size = settings.record_batch_size
         self.flush_seconds = settings.record_flush_seconds
+        self.patience = settings.heartbeat_grace_seconds
         self.records: list[tuple[int, bytes]] = []
         self.snapshots: list[tuple[int, bytes]] = []
         self.dataset: bytes | None = None
@@ -102,8 +139,11 @@ class Writer:
         fields: dict[str, Any] = {"progress": self.progress}
         if self.iteration is not None:
             fields["iteration"] = self.iteration
-        self.status = self.store.append(
-            self.job, self.records, self.snapshots, self.dataset, **fields
+        records, snapshots, dataset = self.records, self.snapshots, self.dataset
+        self.status = persist(
+            lambda: self.store.append(self.job, records, snapshots, dataset, **fields),
+            self.patience,
+            "write records",
         )
         self.records, self.snapshots, self.dataset = [], [], None
         self._last_flush = time.monotonic()
@@ -113,11 +153,19 @@ def run_job(
     store: JobStore, job_id: str, settings: Settings, make_training: MakeTraining | None = None
 ) -> str | None:
     """Run a queued job to its end; returns the final status (None if it did not run)."""
-    job = store.start(job_id, settings.max_deliveries)
+    with job_context(job_id):
+        return _run(store, job_id, settings, make_training or Training)
+
+
+def _run(
+    store: JobStore, job_id: str, settings: Settings, make_training: MakeTraining
+) -> str | None:
+    patience = settings.heartbeat_grace_seconds
+    job = persist(lambda: store.start(job_id, settings.max_deliveries), patience, "start")
     if job is None:
         log.info("job %s not started: deleted, cancelled, finished or over its deliveries", job_id)
         return None
-    make_training = make_training or Training
+    log.info("job %s started (delivery %d)", job_id, job.deliveries)
 
     monitor = Monitor(store, job_id, settings.cancel_poll_seconds, settings.heartbeat_seconds)
     writer = Writer(store, job, settings)
@@ -141,17 +189,24 @@ def run_job(
             message = f"ran over the time limit of {settings.task_soft_time_limit} s"
         error = {"type": type(exc).__name__, "message": message}
         try:
-            writer.flush()
-        except redis.RedisError:
-            log.warning("job %s: records after the last flush are lost", job_id)
-        store.finish(job_id, "failed", error=error, progress=writer.progress)
+            if not isinstance(exc, StoreUnavailableError):
+                writer.flush()
+            store.finish(job_id, "failed", error=error, progress=writer.progress)
+        except (redis.RedisError, StoreUnavailableError):
+            log.warning("job %s: could not record its failure; the reaper will", job_id)
+            return None
         return "failed"
     finally:
         monitor.close()
     summary = training.summary or {}
     status = "cancelled" if summary.get("stopped") else "succeeded"
     progress = 1.0 if status == "succeeded" else writer.progress
-    if not store.finish(job_id, status, summary=summary, progress=progress):
+
+    def finish() -> bool:
+        return store.finish(job_id, status, summary=summary, progress=progress)
+
+    if not persist(finish, patience, "finish"):
         log.info("job %s ended while no longer running (deleted or marked failed)", job_id)
         return None
+    log.info("job %s %s", job_id, status, extra={"iterations": writer.iteration})
     return status

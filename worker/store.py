@@ -9,6 +9,15 @@ Keys of job ``{id}`` (every one expires at the job's ``expire_at``, creation + T
 - ``initlab:job:{id}:params`` hash iteration -> parameter snapshot JSON
 - ``initlab:job:{id}:dataset`` string, the 2D data the job trained on
 - ``initlab:job:{id}:cancel`` flag the training loop polls
+- ``initlab:spec:{hash}`` string: the id of the latest job created with that resolved spec;
+  when that job has succeeded, an identical submission gets a copy of it (``reuse_call``)
+
+A sweep ``{id}`` is the hash ``initlab:sweep:{id}`` (id, created_at, expire_at, base, vary,
+target_cost, job_ids, values, and per-job results cached once known) beside its jobs, and its
+id sits in the sorted set ``initlab:sweeps``; it expires like a job.
+
+Metrics: ``initlab:metrics:job_seconds:{status}`` hashes, the run-time histogram of the jobs
+that ended with that status (``durations_key``); they never expire (cumulative counters).
 
 Indexes: ``initlab:jobs`` and ``initlab:jobs:{status}``, sorted sets of ids at score 0, so
 they sort by id, and ids start with the creation time: newest first is ``ZRANGE BYLEX REV``.
@@ -45,6 +54,13 @@ def status_index(status: str | None) -> str:
 
 def spec_key(spec_hash: str) -> str:
     return f"{PREFIX}:spec:{spec_hash}"
+
+
+SWEEPS_INDEX = f"{PREFIX}:sweeps"
+
+
+def sweep_key(sweep_id: str) -> str:
+    return f"{PREFIX}:sweep:{sweep_id}"
 
 
 @dataclass(frozen=True)
@@ -99,8 +115,12 @@ def is_job_id(value: str) -> bool:
     return JOB_ID.fullmatch(value) is not None
 
 
+STREAM_ID_MAX = 2**64 - 1  # Redis stream ids are two unsigned 64-bit numbers
+
+
 def stream_id(iteration: int) -> str:
-    return f"{iteration}-1"
+    """The entry id of an iteration; one past any id Redis accepts is clamped (no such record)."""
+    return f"{min(iteration, STREAM_ID_MAX)}-1"
 
 
 def iteration_of(entry_id: bytes | str) -> int:
@@ -114,6 +134,33 @@ def dumps(value: Any) -> bytes:
 
 
 loads = orjson.loads
+
+# the bulky top-level keys of a stored record, in their order; the scalars (cost, ...) come first
+_BULKY = ("layers", "boundary", "predictions")
+_BULKY_STARTS = tuple(b',"%b":' % key.encode() for key in _BULKY)
+
+
+def record_fields(raw: bytes, keep: set[str]) -> bytes:
+    """The stored record ``raw`` (JSON) cut down to its keys in ``keep``, as JSON.
+
+    When no bulky key is wanted, only the part before the first one is parsed (for a
+    cost curve, a few dozen bytes of each record instead of all of it). That head parses
+    as a JSON object only when the cut is at the top level; whenever it fails to parse or
+    lacks a wanted key, the whole record is parsed.
+    """
+    if keep.isdisjoint(_BULKY):
+        cut = len(raw)
+        for start in _BULKY_STARTS:  # each search stops at the earliest cut found so far
+            found = raw.find(start, 1, cut)
+            cut = found if found > 0 else cut
+        if cut < len(raw):
+            try:
+                head = loads(raw[:cut] + b"}")
+            except orjson.JSONDecodeError:
+                head = None
+            if isinstance(head, dict) and keep <= head.keys():
+                return dumps({k: v for k, v in head.items() if k in keep})
+    return dumps({k: v for k, v in loads(raw).items() if k in keep})
 
 
 def now_iso(seconds: float | None = None) -> str:
@@ -140,6 +187,7 @@ class Job:
     error: dict[str, Any] | None = None
     deliveries: int = 0
     heartbeat: float | None = None
+    reused_from: str | None = None  # the job whose results this one copied
 
     @property
     def keys(self) -> Keys:
@@ -183,6 +231,7 @@ class Job:
             error=json("error"),
             deliveries=int(h.get("deliveries") or 0),
             heartbeat=float(heartbeat) if heartbeat else None,
+            reused_from=text("reused_from"),
         )
 
 
@@ -241,5 +290,20 @@ def transition_reply(reply: list[Any]) -> tuple[bool, str | None]:
     return bool(applied), (before.decode() or None) if before else None
 
 
+def reuse_call(
+    source_id: str, new_id: str, spec_hash: str, ttl: int
+) -> tuple[list[str], list[Any]]:
+    """Keys and args of the reuse script: job ``new_id`` as a copy of succeeded ``source_id``."""
+    created = created_seconds(new_id)
+    source, copy = Keys(source_id), Keys(new_id)
+    keys = [*source.data(), *copy.data(), status_index(None), status_index("succeeded")]
+    return [*keys, spec_key(spec_hash)], [new_id, now_iso(created), int(created + ttl) + 1]
+
+
 def all_indexes() -> list[str]:
     return [status_index(None), *map(status_index, STATUSES)]
+
+
+def durations_key(status: str) -> str:
+    """Hash of the run-time histogram of jobs that ended ``status`` (worker/durations.py)."""
+    return f"{PREFIX}:metrics:job_seconds:{status}"

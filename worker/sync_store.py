@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
+import time
 from typing import Any
 
 import redis
 
-from worker import lua
+from worker import durations, lua
 from worker.store import (
     ACTIVE,
     Job,
@@ -23,6 +25,8 @@ from worker.store import (
     transition_call,
     transition_reply,
 )
+
+log = logging.getLogger(__name__)
 
 
 def worker_name() -> str:
@@ -96,13 +100,29 @@ class JobStore:
         error: dict[str, Any] | None = None,
         **fields: Any,
     ) -> bool:
-        fields["finished_at"] = now_iso()
+        finished = time.time()
+        fields["finished_at"] = now_iso(finished)
         if summary is not None:
             fields["summary"] = dumps(summary)
         if error is not None:
             fields["error"] = dumps(error)
         applied, _ = self.transition(job_id, status, sources, **fields)
+        if applied:
+            self._observe_duration(job_id, status, finished)
         return applied
+
+    def _observe_duration(self, job_id: str, status: str, finished: float) -> None:
+        """Count the run time in the shared histogram (best effort: the job has ended)."""
+        try:
+            seconds = durations.run_seconds(
+                self.redis.hget(Keys(job_id).job, "started_at"), finished
+            )
+            if seconds is not None:
+                pipe = self.redis.pipeline(transaction=True)
+                durations.queue_observe(pipe, status, seconds)
+                pipe.execute()
+        except redis.RedisError as exc:
+            log.warning("job %s: run time not counted in the metrics: %s", job_id, exc)
 
     def append(
         self,

@@ -2,8 +2,9 @@
 
 from fastapi import APIRouter
 
-from api.routes import catalog, events, health, jobs
+from api.routes import catalog, datasets, events, health, jobs, pages, plots, sweeps
 
 api_router = APIRouter()
-for module in (jobs, events, catalog, health):
+# pages last: it ends with a catch-all for static files
+for module in (jobs, events, plots, sweeps, datasets, catalog, health, pages):
     api_router.include_router(module.router)

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Header, Query
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from api.deps import JobDep, SettingsDep, StoreDep
+from engine.spec import MAX_ITERATIONS
 from worker.async_store import AsyncJobStore
 from worker.store import Job, dumps
 
@@ -74,10 +75,14 @@ async def stream_events(
     store: StoreDep,
     settings: SettingsDep,
     last_event_id_header: Annotated[
-        int | None, Header(alias="Last-Event-ID", ge=0, description="resume after it")
+        int | None,
+        Header(alias="Last-Event-ID", ge=0, le=MAX_ITERATIONS, description="resume after it"),
     ] = None,
     last_event_id: Annotated[
-        int | None, Query(ge=0, description="as the header, for clients without EventSource")
+        int | None,
+        Query(
+            ge=0, le=MAX_ITERATIONS, description="as the header, for clients without EventSource"
+        ),
     ] = None,
 ) -> EventSourceResponse:
     """Live records of a job as Server-Sent Events."""

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-import redis.exceptions
-from anyio import to_thread
 from fastapi import APIRouter, HTTPException, Query, Response
-from kombu.exceptions import OperationalError
 
 from api.deps import CeleryDep, JobDep, SettingsDep, StoreDep, resolve_spec
 from api.errors import invalid
@@ -22,9 +19,9 @@ from api.models import (
     MetricsPublic,
     ParametersPublic,
 )
+from api.submission import submit
 from engine.spec import DATASETS_IMAGE
-from worker.celery_app import enqueue
-from worker.store import FINAL, JOB_ID, dumps, error_json, loads
+from worker.store import FINAL, JOB_ID, dumps, record_fields
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 
@@ -32,34 +29,17 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": Message, "descripti
 JSON = "application/json"
 
 
-@router.post(
-    "",
-    status_code=202,
-    responses={
-        200: {"model": JobPublic, "description": "an identical job is stored (no force)"},
-        429: {"model": Message},
-        503: {"model": Message},
-    },
-)
+@router.post("", status_code=202, responses={429: {"model": Message}, 503: {"model": Message}})
 async def create_job(
     body: JobCreate, response: Response, store: StoreDep, celery: CeleryDep, settings: SettingsDep
 ) -> JobPublic:
-    """Submit an experiment; it runs on a worker. 202 with ``Location``."""
+    """Submit an experiment: 202 with ``Location``; it runs on a worker.
+
+    When a job of the same resolved spec has succeeded (and ``force`` is not set), the new job
+    is answered at once with a copy of that job's results, naming it in ``reused_from``.
+    """
     spec = resolve_spec(body.spec_request())
-    spec_hash = spec.spec_hash()
-    job = None if body.force else await store.reusable(spec_hash)
-    if job is not None:
-        response.status_code = 200
-    else:
-        if await store.active_count() >= settings.max_active_jobs:
-            busy = f"{settings.max_active_jobs} jobs are queued or running; retry later"
-            raise HTTPException(429, busy)
-        job = await store.create(spec.model_dump(mode="json"), spec_hash, settings.job_ttl_seconds)
-        try:
-            await to_thread.run_sync(enqueue, celery, job.id)
-        except (OperationalError, redis.exceptions.RedisError) as exc:
-            await store.fail_queued(job.id, error_json("EnqueueError", str(exc)))
-            raise OperationalError(str(exc)) from exc
+    job = await submit(spec, force=body.force, store=store, celery=celery, settings=settings)
     response.headers["Location"] = f"/v1/jobs/{job.id}"
     return JobPublic.of(job)
 
@@ -108,7 +88,7 @@ async def read_metrics(
     if status is None:
         raise HTTPException(404, f"job {job.id} not found (deleted)")
     if keep is not None:
-        records = [dumps({k: v for k, v in loads(r).items() if k in keep}) for r in records]
+        records = [record_fields(r, keep) for r in records]
     parts = (dumps(job.id), dumps(status), b",".join(records), dumps(next_start))
     body = b'{"job_id":%b,"status":%b,"records":[%b],"next":%b}' % parts
     return Response(body, media_type=JSON)

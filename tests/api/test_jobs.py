@@ -8,6 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.main import create_app
+from engine.spec import nested, resolve
 from worker.config import Settings
 from worker.store import dumps
 from worker.sync_store import JobStore
@@ -29,16 +30,59 @@ def test_a_submission_is_accepted_queued_and_located(client: TestClient) -> None
     assert job["status"] == "queued" and job["progress"] == 0.0 and job["iteration"] is None
     assert job["spec"]["init"]["method"] == "zero" and job["spec"]["training"]["iterations"] == 1000
     assert job["started_at"] is None and job["summary"] is None and job["error"] is None
+    assert job["reused_from"] is None
     assert client.get(job["links"]["self"]).json() == job
 
 
-def test_an_identical_spec_returns_the_stored_job_unless_forced(client: TestClient) -> None:
+def succeed(store: JobStore, job_id: str) -> None:
+    """Run a queued job by hand: two records, a snapshot, its dataset, then succeeded."""
+    job = store.start(job_id, max_deliveries=3)
+    assert job is not None
+    records = [(i, dumps({"iteration": i, "epoch": 0.0, "cost": 0.7 - i})) for i in (0, 1)]
+    snapshot = dumps({"iteration": 0, "layers": [{"weights": [[1.0]], "biases": [0.0]}]})
+    store.append(job, records, [(0, snapshot)], dataset=dumps(DATASET), progress=1.0)
+    store.finish(job_id, "succeeded", summary={"final_cost": -0.3, "iterations_run": 1})
+
+
+DATASET = {"train": {"x": [[0.0, 1.0]], "y": [1]}, "test": {"x": [], "y": []}}
+
+
+def test_a_spec_that_succeeded_is_answered_at_once_by_a_new_job_copying_it(
+    client: TestClient, store: JobStore
+) -> None:
     body = {"training": {"iterations": 7}}
     first = submit(client, **body)
-    again = client.post("/v1/jobs", json=body)
-    assert again.status_code == 200 and again.json()["id"] == first["id"]
-    forced = submit(client, **body, force=True)
-    assert forced["id"] != first["id"] and forced["spec_hash"] == first["spec_hash"]
+    succeed(store, first["id"])
+    response = client.post("/v1/jobs", json=body)
+    assert response.status_code == 202
+    copy = response.json()
+    assert response.headers["Location"] == f"/v1/jobs/{copy['id']}" != first["links"]["self"]
+    assert copy["status"] == "succeeded" and copy["reused_from"] == first["id"]
+    assert copy["progress"] == 1.0 and copy["summary"]["final_cost"] == -0.3
+    assert copy["spec"] == first["spec"] and copy["created_at"] <= copy["finished_at"]
+    records = client.get(first["links"]["metrics"]).json()["records"]
+    assert client.delete(first["links"]["self"]).status_code == 204
+    assert client.get(copy["links"]["metrics"]).json()["records"] == records
+    assert len(records) == 2
+    assert client.get(copy["links"]["parameters"]).json()["iteration"] == 0
+    assert client.get(copy["links"]["dataset"]).json() == DATASET
+    again = submit(client, **body)  # a copy of the copy names the job that ran
+    assert again["reused_from"] == first["id"] and again["id"] != copy["id"]
+
+
+def test_force_runs_a_spec_that_succeeded_again(client: TestClient, store: JobStore) -> None:
+    first = submit(client, training={"iterations": 9})
+    succeed(store, first["id"])
+    forced = submit(client, training={"iterations": 9}, force=True)
+    assert forced["status"] == "queued" and forced["reused_from"] is None
+    assert forced["spec_hash"] == first["spec_hash"]
+
+
+def test_an_identical_spec_still_queued_runs_as_a_new_job(client: TestClient) -> None:
+    body = {"training": {"iterations": 8}}
+    first, second = submit(client, **body), submit(client, **body)
+    assert second["id"] != first["id"] and second["status"] == "queued"
+    assert second["reused_from"] is None
 
 
 @pytest.mark.parametrize("path", ["", "/metrics", "/events", "/parameters", "/dataset"])
@@ -142,7 +186,48 @@ def test_health_catalog_and_presets(client: TestClient) -> None:
     assert presets["count"] == len(presets["data"])
 
 
-def test_the_variance_theory_answers_synchronously(client: TestClient) -> None:
+def test_every_preset_has_a_title_a_description_its_resolved_spec_and_variants(
+    client: TestClient,
+) -> None:
+    presets = {p["name"]: p for p in client.get("/v1/presets").json()["data"]}
+    assert set(presets) == {"playground", "nine_layers", "mnist", "glorot_2010", "he_2015"}
+    for name, preset in presets.items():
+        assert preset["title"] and preset["description"] and preset["variants"]
+        assert preset["spec"] == resolve({"preset": name}).model_dump(mode="json")
+        for path, values in preset["variants"].items():
+            for value in values:  # every variant is a valid job
+                resolve({"preset": name, **nested(path, value)})
+    assert presets["playground"]["variants"]["init.method"] == [
+        "zero",
+        "too_small",
+        "appropriate",
+        "too_large",
+    ]
+
+
+def test_the_variance_theory_reports_predictions_beside_measurements(client: TestClient) -> None:
     response = client.post("/v1/theory/variance", json={"preset": "nine_layers"})
     assert response.status_code == 200, response.text
-    assert isinstance(response.json(), dict)
+    report = response.json()
+    assert report["activation"] == "linear" and len(report["layers"]) == 10
+    for layer in report["layers"][:-1]:
+        for quantity in ("preactivations", "activation_grads"):
+            assert set(layer[quantity]) == {"article", "mean_field", "one_step", "measured"}
+    holds = {check["name"]: check["holds"] for check in report["assumptions"]}
+    assert holds["zero_mean_independent_weights"] is False  # W = a I is not random
+    assert holds["equal_widths"] is True
+
+
+@pytest.mark.parametrize(
+    ("body", "loc"),
+    [
+        ({"model": {"activation": "swish"}}, ["body", "model", "activation"]),
+        ({"preset": "nope"}, ["body", "preset"]),
+        ({"init": {"scale": -1}}, ["body", "init", "scale"]),
+    ],
+)
+def test_the_variance_theory_refuses_a_bad_spec(
+    client: TestClient, body: dict, loc: list[str]
+) -> None:
+    response = client.post("/v1/theory/variance", json=body)
+    assert response.status_code == 422 and response.json()["detail"][0]["loc"] == loc

@@ -116,3 +116,23 @@ def test_a_bad_last_event_id_is_a_422(client: TestClient) -> None:
     assert locs(client.get(job["links"]["events"] + "?last_event_id=-2")) == [
         ["query", "last_event_id"]
     ]
+
+
+def test_an_iteration_past_any_there_can_be_is_a_422_or_nothing(client: TestClient) -> None:
+    job = client.post("/v1/jobs", json={"training": {"iterations": 3}}).json()
+    huge = str(10**30)  # past a Redis stream id: was a 500 (found by the schema fuzz)
+    response = client.get(job["links"]["events"], headers={"Last-Event-ID": huge})
+    assert locs(response) == [["header", "Last-Event-ID"]]
+    for query in (f"start={huge}", f"stop={huge}"):
+        page = client.get(f"{job['links']['metrics']}?{query}")
+        assert page.status_code == 200 and page.json()["records"] == []
+
+
+@pytest.mark.parametrize("path", ["/v1/jobs", "/v1/theory/variance"])
+def test_a_body_that_is_not_utf8_is_a_422_not_a_400(client: TestClient, path: str) -> None:
+    response = client.post(
+        path, content=b"\x1f\x8b\xff{", headers={"Content-Type": "application/json"}
+    )
+    [error] = detail(response)
+    assert error["loc"] == ["body"] and error["type"] == "json_invalid"
+    assert "not UTF-8" in error["msg"]

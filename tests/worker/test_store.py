@@ -195,3 +195,27 @@ async def test_delete_removes_all_but_the_cancel_flag(
         store.redis.zscore(name, job_id) is None
         for name in [status_index(None), *map(status_index, STATUSES)]
     )
+
+
+@pytest.mark.anyio
+async def test_reuse_copies_a_succeeded_job_into_keys_of_its_own(
+    store: JobStore, astore: AsyncJobStore
+) -> None:
+    job_id = running_job(store, "same")
+    job = store.get(job_id)
+    assert job is not None
+    store.append(job, [(0, dumps({"iteration": 0}))], [(0, b"{}")], dataset=b"{}")
+    assert await astore.reuse("same", TTL) is None  # still running: nothing to copy
+    assert await astore.reuse("other", TTL) is None
+    store.finish(job_id, "succeeded", summary={"final_cost": 0.1})
+    copy = await astore.reuse("same", TTL)
+    assert copy is not None and copy.id != job_id and copy.reused_from == job_id
+    assert copy.status == "succeeded" and copy.summary == {"final_cost": 0.1}
+    await astore.delete(job)
+    keys = sorted(k.decode() for k in store.redis.scan_iter(match=f"*{copy.id}*"))
+    assert keys == sorted(Keys(copy.id).data())
+    assert all(0 < store.redis.ttl(key) <= TTL + 1 for key in keys)
+    assert records(store, copy.id) == [("0-1", {"iteration": 0})]
+    assert indexes_of(store.redis, copy.id) == {"succeeded"}
+    second = await astore.reuse("same", TTL)  # the spec now names the copy
+    assert second is not None and second.reused_from == job_id

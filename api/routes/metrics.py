@@ -1,0 +1,20 @@
+"""Prometheus metrics of the service (what they mean: api/observability.py)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+from prometheus_client import CONTENT_TYPE_PLAIN_0_0_4
+
+from api.observability import exposition
+
+router = APIRouter(tags=["observability"])
+
+
+@router.get(
+    "/metrics",
+    response_class=Response,
+    responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text format"}},
+)
+async def read_metrics(request: Request) -> Response:
+    """Request latency, jobs by status, queue length, job durations (Prometheus text)."""
+    return Response(await exposition(request.app), media_type=CONTENT_TYPE_PLAIN_0_0_4)

@@ -1,0 +1,75 @@
+"""The reference page at ``/``, its embeddable views and its static files (no build step).
+
+The page is plain ES modules built only on the public ``/v1`` API. Its charting library,
+plotly.js, is served from the installed ``plotly`` wheel (never copied into the repository,
+never fetched from a CDN), so the page works with no internet.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from functools import cache
+from pathlib import Path
+
+from fastapi import APIRouter, HTTPException
+from fastapi.responses import FileResponse
+
+STATIC = Path(__file__).resolve().parent.parent / "static"
+EMBED_VIEWS = ("cost", "boundary", "histograms", "network")
+MEDIA_TYPES = {
+    ".js": "text/javascript",
+    ".css": "text/css",
+    ".html": "text/html",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".json": "application/json",
+}
+REVALIDATE = {"Cache-Control": "no-cache"}  # small files that change with the code
+
+router = APIRouter(tags=["pages"], include_in_schema=False)
+
+
+@cache
+def plotly_js() -> Path | None:
+    """``plotly/package_data/plotly.min.js`` of the installed package, found without importing."""
+    spec = importlib.util.find_spec("plotly")
+    for location in (spec.submodule_search_locations or []) if spec else []:
+        path = Path(location) / "package_data" / "plotly.min.js"
+        if path.is_file():
+            return path
+    return None
+
+
+@router.get("/")
+async def page() -> FileResponse:
+    """The reference page: every figure of the article, live from the API."""
+    return FileResponse(STATIC / "index.html", media_type="text/html", headers=REVALIDATE)
+
+
+@router.get("/embed/{view}")
+async def embed(view: str) -> FileResponse:
+    """One figure of one job with minimal chrome, for an iframe: ``/embed/cost?job=ID``."""
+    if view not in EMBED_VIEWS:
+        raise HTTPException(404, f"unknown embed view {view!r}; known: {', '.join(EMBED_VIEWS)}")
+    return FileResponse(STATIC / "embed.html", media_type="text/html", headers=REVALIDATE)
+
+
+@router.get("/static/vendor/plotly.min.js")
+async def plotly() -> FileResponse:
+    """plotly.js from the installed ``plotly`` wheel."""
+    path = plotly_js()
+    if path is None:
+        reason = "plotly.js is not installed: pip install -r requirements.txt (package plotly)"
+        raise HTTPException(404, reason)
+    headers = {"Cache-Control": "public, max-age=86400"}
+    return FileResponse(path, media_type="text/javascript", headers=headers)
+
+
+@router.get("/static/{path:path}")
+async def static(path: str) -> FileResponse:
+    """A file of the page (``api/static``); nothing outside that folder is served."""
+    file = (STATIC / path).resolve()
+    if not file.is_relative_to(STATIC) or not file.is_file():
+        raise HTTPException(404, f"no static file {path!r}")
+    media_type = MEDIA_TYPES.get(file.suffix, "application/octet-stream")
+    return FileResponse(file, media_type=media_type, headers=REVALIDATE)

@@ -1,0 +1,148 @@
+"""A job's figures as SVG (matplotlib), rendered from its stored records, for ``<img>`` tags."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, HTTPException, Query, Response
+from starlette.concurrency import run_in_threadpool
+
+from api.deps import JobDep, StoreDep
+from api.models import Message
+from worker.async_store import AsyncJobStore
+from worker.store import Job, loads
+
+router = APIRouter(prefix="/v1/jobs", tags=["plots"])
+
+PLOTS = ("cost", "boundary", "histograms")
+MAX_COST_POINTS = 2000  # the cost curve is downsampled to about this many points
+PAGE = 5000
+SVG = "image/svg+xml"
+HistogramField = Literal[
+    "weights", "biases", "preactivations", "activations", "weight_grads", "activation_grads"
+]
+
+
+def _title(job: Job, iteration: int | None = None) -> str:
+    spec = job.spec
+    parts = [spec["init"]["method"], spec["dataset"]["name"], spec["model"]["activation"]]
+    if iteration is not None:
+        parts.append(f"iteration {iteration}")
+    return " · ".join(parts)
+
+
+async def _records(
+    store: AsyncJobStore, job_id: str, start: int, stop: int | None, every: int = 1
+) -> list[dict[str, Any]]:
+    """Every stored record of iterations start..stop (every ``every``-th), parsed."""
+    records: list[dict[str, Any]] = []
+    next_start: int | None = start
+    while next_start is not None:
+        status, raw, next_start = await store.records(job_id, next_start, stop, every, PAGE)
+        if status is None:
+            raise HTTPException(404, f"job {job_id} not found (deleted)")
+        records.extend(loads(r) for r in raw)
+    return records
+
+
+async def _latest_with(
+    store: AsyncJobStore, job: Job, has: Callable[[dict[str, Any]], bool], every: int, at: int
+) -> dict[str, Any] | None:
+    """The last record at or before iteration ``at`` for which ``has`` holds."""
+    span = math.lcm(max(every, 1), job.spec["record"]["every"])
+    for start in (max(0, at - span), 0):  # the recent window first, then everything
+        found = [r for r in await _records(store, job.id, start, at) if has(r)]
+        if found:
+            return found[-1]
+    return None
+
+
+def _last_iteration(job: Job, iteration: int | None) -> int:
+    if job.iteration is None:
+        raise HTTPException(404, f"job {job.id} has no records yet (status {job.status})")
+    if iteration is not None and iteration > job.iteration:
+        reason = f"job {job.id} has recorded up to iteration {job.iteration}, not {iteration}"
+        raise HTTPException(404, reason)
+    return job.iteration if iteration is None else iteration
+
+
+async def _cost(job: Job, store: AsyncJobStore, iteration: int | None) -> bytes:
+    from api.svg_plots import cost_svg
+
+    stop = _last_iteration(job, iteration)
+    every = max(1, math.ceil(stop / job.spec["record"]["every"] / MAX_COST_POINTS))
+    records = await _records(store, job.id, 0, stop, every)
+    return await run_in_threadpool(cost_svg, records, _title(job))
+
+
+async def _boundary(job: Job, store: AsyncJobStore, iteration: int | None) -> bytes:
+    from api.svg_plots import boundary_svg
+
+    spec = job.spec
+    if spec["dataset"]["name"] == "mnist" or not spec["record"]["boundary"]["every"]:
+        reason = f"job {job.id} records no decision boundary (2D datasets with boundary.every > 0)"
+        raise HTTPException(404, reason)
+    at = _last_iteration(job, iteration)
+    every = spec["record"]["boundary"]["every"]
+    record = await _latest_with(store, job, lambda r: "boundary" in r, every, at)
+    if record is None:
+        raise HTTPException(404, f"job {job.id} has no boundary at or before iteration {at}")
+    raw = await store.dataset(job.id)
+    points = loads(raw)["train"] if raw else None
+    return await run_in_threadpool(boundary_svg, record, points, _title(job, record["iteration"]))
+
+
+async def _histograms(job: Job, store: AsyncJobStore, iteration: int | None, field: str) -> bytes:
+    from api.svg_plots import histograms_svg
+
+    hist = job.spec["record"]["histograms"]
+    if not hist["every"] or field not in hist["fields"]:
+        reason = (
+            f"job {job.id} records no histograms of {field} "
+            f"(record.histograms: every {hist['every']}, fields {hist['fields']})"
+        )
+        raise HTTPException(404, reason)
+    at = _last_iteration(job, iteration)
+
+    def has(record: dict[str, Any]) -> bool:
+        return any((layer.get(field) or {}).get("histogram") for layer in record["layers"])
+
+    record = await _latest_with(store, job, has, hist["every"], at)
+    if record is None:
+        raise HTTPException(404, f"job {job.id} has no histogram at or before iteration {at}")
+    title = f"{field.replace('_', ' ')} · {_title(job, record['iteration'])}"
+    return await run_in_threadpool(histograms_svg, record, field, title)
+
+
+@router.get(
+    "/{job_id}/plots/{name}.svg",
+    response_class=Response,
+    responses={
+        200: {"content": {SVG: {}}, "description": "an SVG image"},
+        404: {"model": Message, "description": "no such job, plot, or nothing to draw yet"},
+    },
+)
+async def read_plot(
+    job: JobDep,
+    store: StoreDep,
+    name: str,
+    iteration: Annotated[
+        int | None, Query(ge=0, description="draw the state at this iteration; default the last")
+    ] = None,
+    field: Annotated[HistogramField, Query(description="histograms: which statistic")] = (
+        "activations"
+    ),
+) -> Response:
+    """The job's cost curve, decision boundary or per-layer histograms as an SVG image."""
+    if name == "cost":
+        body = await _cost(job, store, iteration)
+    elif name == "boundary":
+        body = await _boundary(job, store, iteration)
+    elif name == "histograms":
+        body = await _histograms(job, store, iteration, field)
+    else:
+        raise HTTPException(404, f"unknown plot {name!r}; known: {', '.join(PLOTS)}")
+    cache = "public, max-age=86400" if job.final else "no-cache"
+    return Response(body, media_type=SVG, headers={"Cache-Control": cache})

@@ -1,0 +1,229 @@
+"""Sweeps: one base spec, several variations run as jobs, compared side by side."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Annotated, Any
+
+import orjson
+import redis.exceptions
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
+
+from api.deps import CeleryDep, SettingsDep, StoreDep
+from api.errors import ORJSONResponse
+from api.models import Message, SweepPublic, SweepsPublic, VariationPublic
+from api.submission import ensure_capacity, submit
+from engine.spec import ExperimentSpec, resolve
+from engine.sweep import SweepCreate, iterations_to_reach, rank, variations
+from worker.async_sweeps import AsyncSweepStore, Sweep
+from worker.store import ACTIVE, JOB_ID, Job, is_job_id
+
+router = APIRouter(prefix="/v1/sweeps", tags=["sweeps"], default_response_class=ORJSONResponse)
+
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": Message, "description": "no sweep"}}
+PAGE_DEFAULT, PAGE_MAX = 20, 100
+
+
+async def get_sweeps(store: StoreDep) -> AsyncSweepStore:
+    return AsyncSweepStore(store)
+
+
+SweepStoreDep = Annotated[AsyncSweepStore, Depends(get_sweeps)]
+
+
+async def get_sweep(
+    sweep_id: Annotated[str, Path(description="the sweep id (32 hex digits)")],
+    sweeps: SweepStoreDep,
+) -> Sweep:
+    sweep = await sweeps.get(sweep_id) if is_job_id(sweep_id) else None
+    if sweep is None:
+        raise HTTPException(404, f"sweep {sweep_id} not found (unknown, deleted or expired)")
+    return sweep
+
+
+SweepDep = Annotated[Sweep, Depends(get_sweep)]
+
+
+def resolve_variations(sweep: SweepCreate) -> list[tuple[dict[str, Any], ExperimentSpec]]:
+    """Every variation resolved, or one 422 naming each failing variation and field.
+
+    An error on a varied field is located at ``body.vary.{path}``; one that every variation
+    shares (a bad base) once at ``body.base...``; any other (a combination, such as the work
+    budget) at ``body.vary``. Each message names the variation's values and the spec field.
+    """
+    resolved, failures = [], []
+    every = variations(sweep)
+    for values, request in every:
+        try:
+            resolved.append((values, resolve(request)))
+        except ValidationError as exc:
+            failures.append((values, exc.errors(include_url=False)))
+    if not failures:
+        return resolved
+    kinds = [{(tuple(map(str, e["loc"])), e["type"]) for e in errors} for _, errors in failures]
+    shared = set.intersection(*kinds) if len(failures) == len(every) else set()
+    problems, seen = [], set()
+    for values, errors in failures:
+        chosen = ", ".join(f"{p}={orjson.dumps(v).decode()}" for p, v in values.items())
+        for error in errors:
+            loc = tuple(str(part) for part in error["loc"])
+            path = next((p for p in values if _overlaps(p.split("."), loc)), None)
+            if path is not None:  # said once per bad value
+                where: tuple[str, ...] = ("body", "vary", path)
+                key: tuple[Any, ...] = (where, error["type"], orjson.dumps(values[path]))
+            elif (loc, error["type"]) in shared:  # said once
+                where = ("body", "base", *loc)
+                key = (where, error["type"])
+            else:  # said for each failing combination
+                where = ("body", "vary")
+                key = (where, error["type"], chosen)
+            if key in seen:
+                continue
+            seen.add(key)
+            msg = f"variation {chosen}: {'.'.join(loc) or 'spec'}: {error['msg']}"
+            problems.append({"loc": where, "msg": msg, "type": error["type"]})
+    raise RequestValidationError(problems)
+
+
+def _overlaps(path: list[str], loc: tuple[str, ...]) -> bool:
+    n = min(len(path), len(loc))
+    return n > 0 and tuple(path[:n]) == loc[:n]
+
+
+def sweep_status(statuses: list[str]) -> str:
+    """queued (all queued), running (any active), else the common final status, or mixed."""
+    if any(status in ACTIVE for status in statuses):
+        return "queued" if all(status == "queued" for status in statuses) else "running"
+    ended = set(statuses) - {"deleted"}
+    if not ended:
+        return "cancelled"  # every job was deleted
+    return ended.pop() if len(ended) == 1 else "mixed"
+
+
+async def sweep_public(sweep: Sweep, sweeps: AsyncSweepStore) -> SweepPublic:
+    """The sweep with each job's state, results learned once (cached) and the ranking."""
+    jobs = await sweeps.jobs.get_many(sweep.job_ids)
+    learned: dict[str, Any] = {}
+    unknown = [j.id for j in jobs if j is not None and f"init_std:{j.id}" not in sweep.cached]
+    for job_id, record in zip(unknown, await sweeps.first_records(unknown), strict=True):
+        if record is not None:
+            stds = [layer["activations"]["std"] for layer in record["layers"]]
+            learned[f"init_std:{job_id}"] = stds
+    for job in jobs:
+        if job is not None and job.final and f"reach:{job.id}" not in sweep.cached:
+            curve = await sweeps.costs(job.id)
+            learned[f"reach:{job.id}"] = iterations_to_reach(curve, sweep.target_cost)
+    await sweeps.remember(sweep, learned)
+    entries = [
+        _variation(job_id, values, job, sweep.cached)
+        for job_id, values, job in zip(sweep.job_ids, sweep.values, jobs, strict=True)
+    ]
+    order = rank([entry.model_dump() for entry in entries])
+    return SweepPublic(
+        id=sweep.id,
+        status=sweep_status([entry.status for entry in entries]),  # type: ignore[arg-type]
+        created_at=sweep.created_at,  # type: ignore[arg-type]
+        base=sweep.base,
+        vary=sweep.vary,
+        target_cost=sweep.target_cost,
+        variations=entries,
+        ranking=[entries[index].job_id for index in order],
+    )
+
+
+def _variation(
+    job_id: str, values: dict[str, Any], job: Job | None, cached: dict[str, Any]
+) -> VariationPublic:
+    summary = job.summary if job is not None else None
+    succeeded = job is not None and job.status == "succeeded" and summary is not None
+    return VariationPublic(
+        values=values,
+        job_id=job_id,
+        status=job.status if job is not None else "deleted",  # type: ignore[arg-type]
+        progress=job.progress if job is not None else 0.0,
+        summary=summary,
+        init_activation_std=cached.get(f"init_std:{job_id}"),
+        iterations_to_target=cached.get(f"reach:{job_id}"),
+        final_cost=summary.get("final_cost") if succeeded else None,  # type: ignore[union-attr]
+    )
+
+
+@router.post("", status_code=202, responses={429: {"model": Message}, 503: {"model": Message}})
+async def create_sweep(
+    body: SweepCreate,
+    response: Response,
+    store: StoreDep,
+    sweeps: SweepStoreDep,
+    celery: CeleryDep,
+    settings: SettingsDep,
+) -> SweepPublic:
+    """Run every variation of a base spec as a job: 202 with ``Location``.
+
+    Every variation is validated before any job is created. Variations whose resolved spec
+    has succeeded before reuse its results unless ``force`` is set, like single jobs.
+    """
+    specs = resolve_variations(body)
+    await ensure_capacity(store, settings, len(specs))
+    context = {"store": store, "celery": celery, "settings": settings, "check_capacity": False}
+    jobs: list[Job] = []
+    try:
+        for _, spec in specs:
+            jobs.append(await submit(spec, force=body.force, **context))
+    except Exception:  # no half sweep left running
+        for job in jobs:
+            with contextlib.suppress(redis.exceptions.RedisError):
+                await store.cancel(job.id, job.expire_at)
+        raise
+    sweep = await sweeps.create(
+        body.base.model_dump(exclude_none=True),
+        body.vary,
+        body.target_cost,
+        [job.id for job in jobs],
+        [values for values, _ in specs],
+        settings.job_ttl_seconds,
+    )
+    response.headers["Location"] = f"/v1/sweeps/{sweep.id}"
+    return await sweep_public(sweep, sweeps)
+
+
+@router.get("")
+async def list_sweeps(
+    sweeps: SweepStoreDep,
+    limit: Annotated[int, Query(ge=1, le=PAGE_MAX, description="page size")] = PAGE_DEFAULT,
+    cursor: Annotated[str | None, Query(pattern=JOB_ID.pattern, description="`next`")] = None,
+) -> SweepsPublic:
+    """Sweeps, newest first, one page at a time."""
+    page, count, next_cursor = await sweeps.page(limit, cursor)
+    data = [await sweep_public(sweep, sweeps) for sweep in page]
+    return SweepsPublic(data=data, count=count, next=next_cursor)
+
+
+@router.get("/{sweep_id}", responses=NOT_FOUND)
+async def read_sweep(sweep: SweepDep, sweeps: SweepStoreDep) -> SweepPublic:
+    """Each variation's job, status, summary, activation std at init, and the ranking."""
+    return await sweep_public(sweep, sweeps)
+
+
+@router.post(
+    "/{sweep_id}/cancel",
+    status_code=202,
+    responses={**NOT_FOUND, 409: {"model": Message, "description": "no job left to cancel"}},
+)
+async def cancel_sweep(sweep: SweepDep, sweeps: SweepStoreDep) -> SweepPublic:
+    """Stop every queued or running job of the sweep; they end ``cancelled``."""
+    jobs = await sweeps.jobs.get_many(sweep.job_ids)
+    active = [job for job in jobs if job is not None and job.status in ACTIVE]
+    if not active:
+        raise HTTPException(409, f"sweep {sweep.id} has no queued or running job to cancel")
+    for job in active:
+        await sweeps.jobs.cancel(job.id, job.expire_at)
+    return await sweep_public(sweep, sweeps)
+
+
+@router.delete("/{sweep_id}", status_code=204, responses=NOT_FOUND)
+async def delete_sweep(sweep: SweepDep, sweeps: SweepStoreDep) -> Response:
+    """Delete every job of the sweep (cancelling active ones), then the sweep: 204, then 404."""
+    await sweeps.delete(sweep, await sweeps.jobs.get_many(sweep.job_ids))
+    return Response(status_code=204)

@@ -1,0 +1,157 @@
+// The page's only way to the service: the public /v1 HTTP API (DESIGN.md "HTTP contract").
+
+export class ApiError extends Error {
+  constructor(status, detail) {
+    super(detail);
+    this.status = status;
+  }
+}
+
+function describe(body, fallback) {
+  const detail = body && body.detail;
+  if (typeof detail === "string") return detail;
+  if (Array.isArray(detail)) return detail.map((e) => `${(e.loc || []).join(".")}: ${e.msg}`).join("; ");
+  return fallback;
+}
+
+async function request(method, path, body) {
+  const init = { method, headers: {} };
+  if (body !== undefined) {
+    init.headers["Content-Type"] = "application/json";
+    init.body = JSON.stringify(body);
+  }
+  const response = await fetch(path, init);
+  if (!response.ok) {
+    let parsed = null;
+    try { parsed = await response.json(); } catch { /* not JSON */ }
+    throw new ApiError(response.status, describe(parsed, `${response.status} ${response.statusText}`));
+  }
+  return response.status === 204 ? null : response.json();
+}
+
+export const getJSON = (path) => request("GET", path);
+export const postJSON = (path, body) => request("POST", path, body);
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+const memo = new Map();
+function once(key, load) {
+  if (!memo.has(key)) memo.set(key, load().catch((error) => { memo.delete(key); throw error; }));
+  return memo.get(key);
+}
+
+export const catalog = () => once("catalog", () => getJSON("/v1/catalog"));
+export const presets = () => once("presets", async () => {
+  const body = await getJSON("/v1/presets");
+  return Object.fromEntries(body.data.map((preset) => [preset.name, preset]));
+});
+
+/** Submit an experiment spec; an identical stored spec returns the stored job. */
+export const submitJob = (spec) => postJSON("/v1/jobs", spec);
+export const getJob = (id) => getJSON(`/v1/jobs/${id}`);
+export const FINAL = new Set(["succeeded", "failed", "cancelled"]);
+
+/** Poll a job until it has ended. */
+export async function finished(id, { interval = 250, timeout = 600000 } = {}) {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    const job = await getJob(id);
+    if (FINAL.has(job.status)) return job;
+    if (Date.now() > deadline) throw new ApiError(0, `job ${id} still ${job.status}`);
+    await sleep(interval);
+  }
+}
+
+/** Every record of iterations start..stop, following the `next` pages. */
+export async function metrics(id, { start = 0, stop = null, every = 1, fields = null } = {}) {
+  const records = [];
+  let next = start;
+  let status = null;
+  while (next !== null && next !== undefined) {
+    const query = new URLSearchParams({ start: String(next), every: String(every) });
+    if (stop !== null) query.set("stop", String(stop));
+    if (fields) query.set("fields", fields.join(","));
+    const page = await getJSON(`/v1/jobs/${id}/metrics?${query}`);
+    records.push(...page.records);
+    status = page.status;
+    next = page.next;
+  }
+  return { records, status };
+}
+
+/** The first record (iteration 0), waiting for the worker to write it. */
+export async function firstRecord(id, { timeout = 120000 } = {}) {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    const { records, status } = await metrics(id, { stop: 0 });
+    if (records.length) return records[0];
+    if (FINAL.has(status)) throw new ApiError(0, `job ${id} ${status} with no record`);
+    if (Date.now() > deadline) throw new ApiError(0, `job ${id} wrote no record yet`);
+    await sleep(150);
+  }
+}
+
+const snapshots = new Map();
+/** Weights and biases at a recorded snapshot (cached: snapshots never change). */
+export function parameters(id, iteration) {
+  const key = `${id}:${iteration}`;
+  if (!snapshots.has(key)) {
+    const query = iteration === null ? "" : `?iteration=${iteration}`;
+    snapshots.set(key, getJSON(`/v1/jobs/${id}/parameters${query}`).catch((error) => {
+      snapshots.delete(key);
+      throw error;
+    }));
+    if (snapshots.size > 400) snapshots.delete(snapshots.keys().next().value);
+  }
+  return snapshots.get(key);
+}
+
+/** The points a 2D job trains on; stored when the job starts, so wait for it. */
+export function dataset(id, { timeout = 120000 } = {}) {
+  return once(`dataset:${id}`, async () => {
+    const deadline = Date.now() + timeout;
+    for (;;) {
+      const job = await getJob(id); // the worker stores the data with the first record
+      if (job.iteration === null && !FINAL.has(job.status) && Date.now() < deadline) {
+        await sleep(150);
+        continue;
+      }
+      try {
+        return await getJSON(`/v1/jobs/${id}/dataset`);
+      } catch (error) {
+        if (error.status !== 404 || Date.now() > deadline) throw error;
+      }
+      await sleep(200);
+    }
+  });
+}
+
+/** MNIST images by index: {indices, shape: [28, 28], pixels: Uint8Array of k*784}. */
+export async function mnistImages(indices, split = "test") {
+  const query = new URLSearchParams({ indices: indices.join(","), split });
+  const body = await getJSON(`/v1/datasets/mnist/images?${query}`);
+  const raw = atob(body.pixels);
+  const pixels = new Uint8Array(raw.length);
+  for (let i = 0; i < raw.length; i += 1) pixels[i] = raw.charCodeAt(i);
+  return { indices: body.indices, shape: body.shape, pixels };
+}
+
+/**
+ * Follow a job's event stream: `record` events in order (id = iteration), `status` events,
+ * a final `end`. Returns {close}. `after` resumes after that iteration.
+ */
+export function stream(id, { after = null, onRecord, onStatus, onEnd, onError }) {
+  const query = after === null ? "" : `?last_event_id=${after}`;
+  const source = new EventSource(`/v1/jobs/${id}/events${query}`);
+  source.addEventListener("record", (event) => onRecord(JSON.parse(event.data)));
+  source.addEventListener("status", (event) => onStatus && onStatus(JSON.parse(event.data)));
+  source.addEventListener("end", (event) => {
+    source.close();
+    if (onEnd) onEnd(JSON.parse(event.data));
+  });
+  source.addEventListener("error", (event) => {
+    // a named `error` event carries the server's reason; a bare one is a dropped connection,
+    // which EventSource retries by itself with Last-Event-ID
+    if (event.data && onError) onError(JSON.parse(event.data).detail);
+  });
+  return { close: () => source.close() };
+}

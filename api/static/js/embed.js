@@ -1,0 +1,103 @@
+// /embed/{view}?job=ID: one figure of one job with minimal chrome, for an iframe on another
+// site. Views: cost, boundary, histograms (?field=activations), network (?links=gradients).
+// A running job is followed live through its event stream.
+import * as api from "./api.js";
+import * as charts from "./charts.js";
+import { drawNetwork, layerNames, linkValues } from "./network.js";
+
+const root = document.getElementById("embed");
+const title = document.getElementById("embed-title");
+const view = window.location.pathname.split("/").filter(Boolean)[1];
+const query = new URLSearchParams(window.location.search);
+const jobId = query.get("job");
+
+function area(className = "chart") {
+  const div = document.createElement("div");
+  div.className = className;
+  root.appendChild(div);
+  return div;
+}
+
+function caption(job, record) {
+  const s = job.spec;
+  const at = record ? ` · iteration ${record.iteration}` : "";
+  title.innerHTML = "";
+  const link = Object.assign(document.createElement("a"), { href: `/v1/jobs/${job.id}`, target: "_blank", textContent: "initlab" });
+  title.append(link, ` · ${view} · ${s.init.method} · ${s.dataset.name} · ${s.model.activation}${at}`);
+}
+
+async function main() {
+  if (!jobId) throw new Error("add ?job=ID to the address");
+  const job = await api.getJob(jobId);
+  caption(job, null);
+  const records = [];
+  let dirty = false;
+  const render = { cost: costView, boundary: await boundaryView(job), histograms: histogramsView, network: networkView(job) }[view];
+  if (!render) throw new Error(`unknown view ${view}`);
+  const paint = () => {
+    if (dirty && records.length) {
+      dirty = false;
+      caption(job, records[records.length - 1]);
+      render(records, job);
+    }
+  };
+  const timer = setInterval(paint, 250);
+  api.stream(job.id, {
+    onRecord: (record) => { records.push(record); dirty = true; },
+    onEnd: () => { clearInterval(timer); dirty = true; paint(); document.body.dataset.ready = "true"; },
+    onError: (detail) => { title.textContent = detail; },
+  });
+}
+
+const costDiv = view === "cost" ? area() : null;
+function costView(records) {
+  charts.cost(costDiv, records.map((r) => r.iteration), records.map((r) => r.cost));
+}
+
+async function boundaryView(job) {
+  if (view !== "boundary") return null;
+  if (job.spec.dataset.name === "mnist") throw new Error("an image dataset has no decision boundary");
+  const div = area("chart");
+  const points = (await api.dataset(job.id)).train;
+  return (records) => {
+    const last = [...records].reverse().find((r) => r.boundary);
+    if (last) charts.boundary(div, last, points);
+  };
+}
+
+const histRow = view === "histograms" ? area("hist-row") : null;
+function histogramsView(records) {
+  const field = query.get("field") || "activations";
+  const last = [...records].reverse().find((r) => r.layers.some((l) => l[field] && l[field].histogram));
+  if (!last) return;
+  const layers = last.layers.slice(0, -1);
+  while (histRow.children.length < layers.length) histRow.appendChild(document.createElement("div"));
+  histRow.style.gridTemplateColumns = `repeat(${Math.min(layers.length, 5)}, 1fr)`;
+  layers.forEach((layer, l) => charts.histogram(histRow.children[l], layer[field], { title: `layer ${layer.layer}` }));
+}
+
+function networkView(job) {
+  if (view !== "network") return null;
+  const div = area("network");
+  const mode = query.get("links") === "gradients" ? "gradients" : "weights";
+  let busy = false;
+  return async (records) => {
+    if (busy) return;
+    busy = true;
+    try {
+      const inputs = job.spec.dataset.name === "mnist" ? 784 : 2;
+      const sizes = [inputs, ...records[0].layers.map((l) => l.units)];
+      const latest = await api.getJSON(`/v1/jobs/${job.id}/parameters`); // the newest snapshot
+      const { values } = await linkValues(job, latest.iteration, mode, latest.iteration);
+      const output = sizes[sizes.length - 1] === 1 ? "sigmoid" : "softmax";
+      drawNetwork(div, sizes, values, { names: layerNames(sizes, job.spec.model.activation, output), what: mode.slice(0, -1) });
+    } finally {
+      busy = false;
+    }
+  };
+}
+
+main().catch((error) => {
+  title.textContent = `Cannot show this figure: ${error.message}`;
+  document.body.dataset.ready = "error";
+});

@@ -1,0 +1,169 @@
+// Section 3: the MNIST network, batch by batch: per-layer activation histograms, the batch's
+// 100 images and the network's 100 answers (preset mnist).
+import * as api from "./api.js";
+import * as charts from "./charts.js";
+import { ARTICLE_MNIST, describeInitializer, fillInitializers, say } from "./menus.js";
+import { Player } from "./player.js";
+import * as state from "./state.js";
+
+const $ = (id) => document.getElementById(id);
+const BATCH = 100;
+
+export function mnistSpec() {
+  const n = Number(state.get("m_n"));
+  return { preset: "mnist", init: { method: state.get("m_init") }, dataset: { n_samples: n },
+    training: { iterations: Math.ceil(n / BATCH) } }; // one epoch
+}
+
+export function initMnist(catalog) {
+  state.define({ m_init: "xavier", m_n: "10000" });
+  const section = $("mnist");
+  const status = $("mn-status");
+  const histDivs = [];
+  const cells = [];
+  let job = null, starting = null, wantImages = null, drawnImages = null, imagesBusy = false;
+
+  fillInitializers($("mn-init"), catalog, ARTICLE_MNIST);
+  const changed = () => {
+    player.close();
+    job = null;
+    $("mn-formula").textContent = describeInitializer(catalog, state.get("m_init"));
+    say(status, "Press play to train one epoch with these settings.");
+  };
+  state.bind($("mn-init"), "m_init", changed);
+  state.bind($("mn-n"), "m_n", changed);
+  $("mn-formula").textContent = describeInitializer(catalog, state.get("m_init"));
+
+  for (let l = 0; l < 4; l += 1) {
+    const div = document.createElement("div");
+    div.className = "hist";
+    $("mn-hist").appendChild(div);
+    histDivs.push(div);
+  }
+  for (let k = 0; k < BATCH; k += 1) {
+    const cell = document.createElement("div");
+    cell.className = "cell";
+    cell.setAttribute("role", "gridcell");
+    $("mn-grid").appendChild(cell);
+    cells.push(cell);
+  }
+
+  const player = new Player({ render, onChange: showState, speed: 20 });
+
+  async function ensureJob() {
+    if (job) return true;
+    if (!starting) {
+      starting = (async () => {
+        say(status, "Starting the job (loading MNIST on the worker)…");
+        const submitted = await api.submitJob(mnistSpec());
+        job = submitted;
+        section.dataset.job = job.id;
+        player.load(job, []);
+      })().finally(() => { starting = null; });
+    }
+    try {
+      await starting;
+      return true;
+    } catch (error) {
+      say(status, `Could not start: ${error.message}`, true);
+      return false;
+    }
+  }
+
+  $("mn-play").addEventListener("click", async () => {
+    if (player.playing) return player.pause();
+    if (await ensureJob()) player.play();
+  });
+  $("mn-step").addEventListener("click", async () => { if (await ensureJob()) player.step(); });
+  $("mn-reset").addEventListener("click", () => player.reset());
+
+  function render(records, cursor) {
+    const record = records[cursor];
+    const hidden = record.layers.slice(0, -1);
+    hidden.forEach((layer, l) => {
+      if (histDivs[l]) charts.histogram(histDivs[l], layer.activations, { title: `layer ${layer.layer}`, range: [-1.2, 1.2] });
+    });
+    const shown = records.slice(0, cursor + 1);
+    charts.cost($("mn-costchart"), shown.map((r) => r.iteration), shown.map((r) => r.cost),
+      { range: [0, job.spec.training.iterations] });
+    $("mn-cost").textContent = charts.finite(record.cost) ? record.cost.toFixed(3) : "not finite";
+    const p = record.predictions;
+    if (!p) return;
+    const wrong = p.correct.filter((c) => !c).length;
+    $("mn-wrong").textContent = `${wrong}/${p.correct.length}`;
+    cells.forEach((cell, k) => {
+      const known = k < p.correct.length;
+      cell.className = `cell ${known ? (p.correct[k] ? "ok" : "bad") : ""}`;
+      cell.textContent = known ? String(p.predicted[k]) : "";
+      const text = known ? `image ${k + 1}: a ${p.labels[k]}, answered ${p.predicted[k]} — ${p.correct[k] ? "right" : "wrong"}` : "";
+      cell.title = text;
+      cell.setAttribute("aria-label", text);
+    });
+    $("mn-grid").dataset.iteration = String(record.iteration);
+    section.dataset.iteration = String(record.iteration);
+    wantImages = p;
+    drawImages();
+  }
+
+  async function drawImages() {
+    if (imagesBusy) return;
+    imagesBusy = true;
+    try {
+      while (wantImages && wantImages !== drawnImages) {
+        const p = wantImages;
+        const images = await imagesOf(p.indices, job.spec.dataset.split);
+        paintImages($("mn-images"), images, p.correct);
+        drawnImages = p;
+      }
+    } catch (error) {
+      $("mn-images").title = `images unavailable: ${error.message}`;
+      $("mn-images").dataset.error = error.message;
+    } finally {
+      imagesBusy = false;
+    }
+  }
+
+  function showState(p) {
+    $("mn-play").textContent = p.playing ? "Pause" : "Play";
+    $("mn-play").setAttribute("aria-pressed", String(p.playing));
+    const r = p.record;
+    if (p.error) return say(status, p.error, true);
+    if (!r) return p.job && say(status, `Job ${p.status}: waiting for the first batch…`);
+    const of = job.spec.training.iterations;
+    const end = p.ended && p.cursor === p.records.length - 1 ? ` · ${p.status}` : "";
+    say(status, `batch ${r.iteration} of ${of} · epoch ${r.epoch.toFixed(2)}${end}`);
+  }
+}
+
+const imageCache = new Map();
+function imagesOf(indices, split) {
+  const key = `${split}:${indices.join(",")}`;
+  if (!imageCache.has(key)) {
+    imageCache.set(key, api.mnistImages(indices, split).catch((error) => { imageCache.delete(key); throw error; }));
+    if (imageCache.size > 200) imageCache.delete(imageCache.keys().next().value);
+  }
+  return imageCache.get(key);
+}
+
+/** 10 x 10 images of 28 x 28, white on black; a red frame around the misclassified ones. */
+function paintImages(canvas, images, correct) {
+  const [h, w] = images.shape;
+  const ctx = canvas.getContext("2d");
+  const frame = ctx.createImageData(w * 10, h * 10);
+  images.indices.forEach((_, k) => {
+    const ox = (k % 10) * w, oy = Math.floor(k / 10) * h;
+    for (let y = 0; y < h; y += 1) {
+      for (let x = 0; x < w; x += 1) {
+        const v = images.pixels[k * w * h + y * w + x];
+        const at = ((oy + y) * w * 10 + ox + x) * 4;
+        frame.data[at] = frame.data[at + 1] = frame.data[at + 2] = v;
+        frame.data[at + 3] = 255;
+      }
+    }
+  });
+  ctx.putImageData(frame, 0, 0);
+  ctx.strokeStyle = charts.COLOURS.bad;
+  ctx.lineWidth = 2;
+  correct.forEach((ok, k) => { if (!ok) ctx.strokeRect((k % 10) * w + 1, Math.floor(k / 10) * h + 1, w - 2, h - 2); });
+  canvas.dataset.images = String(images.indices.length);
+}

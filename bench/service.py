@@ -1,0 +1,422 @@
+"""The service end to end: submit-to-done, submissions/s, metrics reads, Redis bytes per record.
+
+One run starts its own redis-server, one Celery worker (one process) and uvicorn on free
+loopback ports (scripts/launch.py, the same launcher the test suite uses), then measures:
+
+a. the playground preset (1,000 iterations, decision boundary every 10) from ``POST`` to
+   ``succeeded`` as a client polling ``GET /v1/jobs/{id}`` sees it, against the bare engine
+   (``Training(spec).run()`` consumed in this process, with the worker's BLAS threads); rounds
+   alternate the two, every job has a fresh seed and ``force``, so no stored job is reused;
+b. ``POST /v1/jobs`` with 20 concurrent clients (httpx.AsyncClient, keep-alive): throughput
+   and p50/p99 latency. The worker stops consuming meanwhile (the API alone is measured, and
+   2,000 jobs do not pile onto it); afterwards the queue is purged and the jobs cancelled;
+c. ``GET /v1/jobs/{id}/metrics`` of a 1,000-record job, parsed by the client, against the
+   same stream read straight from Redis (``XRANGE`` with redis-py, every record parsed);
+d. Redis bytes per stored record: ``MEMORY USAGE`` of the stream over its length.
+
+Nothing passes or fails: numbers and ratios are printed, with the targets of issue 3.
+
+    .venv/bin/python -m bench.service [--rounds 7] [--requests 2000] [--reads 41]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import importlib
+import itertools
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, cast
+
+import httpx
+import orjson
+import redis
+from threadpoolctl import threadpool_limits
+
+from engine.spec import resolve
+from engine.train import Training
+from scripts import launch
+from worker.celery_app import make_celery
+from worker.config import Settings
+from worker.redis_server import RedisServer
+from worker.store import FINAL, Keys
+from worker.sync_store import JobStore
+
+QUEUE = "initlab-bench"
+# how often the client asks for a job's status in (a): often enough to see the end within
+# 10 ms on average, seldom enough not to take CPU from the worker on a 2-core machine
+POLL_SECONDS = 0.02
+JSON_HEADERS = {"content-type": "application/json"}
+
+TARGET_DONE_S = 0.5  # issue 3: the playground job done within 0.5 s of submission
+TARGET_VS_ENGINE = 1.5  # ... and at most 1.5x the bare engine
+TARGET_SUBMIT_RATE = 300.0  # at least 300 submissions/s with 20 clients
+TARGET_READ_RATIO = 2.0  # a 1,000-record read within 2x the raw Redis read
+
+_seeds = itertools.count(1_000_000 + os.getpid() % 1000 * 10_000)
+
+
+def fresh(body: dict[str, Any]) -> dict[str, Any]:
+    """``body`` with a seed no stored job has, and ``force``: always a new job."""
+    training = {**body.get("training", {}), "seed": next(_seeds)}
+    return {**body, "training": training, "force": True}
+
+
+PLAYGROUND = {"preset": "playground"}
+# 999 updates recorded every iteration: 1,000 records (histograms every 10, no boundary)
+THOUSAND = {"training": {"iterations": 999}, "record": {"boundary": {"every": 0}}}
+EMPTY = {"preset": "playground", "training": {"iterations": 0}}  # (b): nothing to train
+
+
+def median_ms(values: list[float]) -> float:
+    return statistics.median(values) * 1000
+
+
+def pct(values: list[float], p: int) -> float:
+    """The p-th percentile, in ms."""
+    return statistics.quantiles(values, n=100, method="inclusive")[p - 1] * 1000
+
+
+def submit(http: httpx.Client, body: dict[str, Any]) -> dict[str, Any]:
+    response = http.post("/v1/jobs", json=body)
+    assert response.status_code == 202, response.text
+    return response.json()  # type: ignore[no-any-return]
+
+
+def wait_done(http: httpx.Client, job_id: str, timeout: float = 120.0) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while True:
+        job = http.get(f"/v1/jobs/{job_id}").json()
+        if job["status"] in FINAL:
+            assert job["status"] == "succeeded", job
+            return job  # type: ignore[no-any-return]
+        assert time.monotonic() < deadline, f"job {job_id} still {job['status']}"
+        time.sleep(POLL_SECONDS)
+
+
+def stamp(iso: str) -> float:
+    from datetime import datetime
+
+    return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
+
+
+# ------------------------------------------------------------------ (a) the playground job
+
+
+def bench_playground(http: httpx.Client, rounds: int, blas_threads: int) -> dict[str, Any]:
+    spec = resolve(PLAYGROUND)
+
+    def bare() -> float:
+        with threadpool_limits(blas_threads):
+            start = time.perf_counter()
+            for _ in Training(spec).run():
+                pass
+            return time.perf_counter() - start
+
+    queued, running, server, done, engine = [], [], [], [], []
+
+    def service() -> None:
+        start = time.perf_counter()
+        job = submit(http, fresh(PLAYGROUND))
+        job = wait_done(http, job["id"])
+        done.append(time.perf_counter() - start)
+        created, started = stamp(job["created_at"]), stamp(job["started_at"])
+        finished = stamp(job["finished_at"])
+        queued.append(started - created)
+        running.append(finished - started)
+        server.append(finished - created)
+
+    service()  # warm up: the worker's first job imports and builds what later ones reuse
+    bare()
+    for timings in (done, queued, running, server):
+        timings.clear()
+    for r in range(rounds):
+        for contender in (bare, service) if r % 2 == 0 else (service, bare):
+            if contender is bare:
+                engine.append(bare())
+            else:
+                service()
+    return {"done": done, "engine": engine, "queued": queued, "running": running, "server": server}
+
+
+# ------------------------------------------------------------------ (b) submissions
+
+
+class RawHttp:
+    """One bare HTTP/1.1 keep-alive connection: POST a JSON body, read the sized answer.
+
+    Next to httpx it costs the client almost no CPU, so on a 2-core machine the API, not the
+    client, sets the rate.
+    """
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader, self.writer = reader, writer
+
+    @classmethod
+    async def connect(cls, url: str) -> RawHttp:
+        host, _, port = url.removeprefix("http://").partition(":")
+        return cls(*await asyncio.open_connection(host, int(port)))
+
+    async def post(self, body: bytes) -> tuple[int, bytes]:
+        head = b"POST /v1/jobs HTTP/1.1\r\nhost: bench\r\ncontent-type: application/json\r\n"
+        self.writer.write(b"%bcontent-length: %d\r\n\r\n%b" % (head, len(body), body))
+        lines = (await self.reader.readuntil(b"\r\n\r\n")).split(b"\r\n")
+        sized = [line for line in lines if line.lower().startswith(b"content-length:")]
+        content = await self.reader.readexactly(int(sized[0].partition(b":")[2]))
+        return int(lines[0].split()[1]), content
+
+    def close(self) -> None:
+        self.writer.close()
+
+
+async def _submissions(url: str, clients: int, total: int, cap: float, raw: bool) -> dict[str, Any]:
+    """``total`` submissions (at most ``cap`` seconds) from ``clients`` concurrent clients."""
+    latencies: list[float] = []
+    ids: list[str] = []
+    errors: dict[int, int] = {}
+    counter = itertools.count()
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    http = httpx.AsyncClient(base_url=url, limits=limits, timeout=30)
+    conns = [await RawHttp.connect(url) for _ in range(clients)] if raw else []
+
+    async def via_httpx(body: bytes) -> tuple[int, bytes]:
+        response = await http.post("/v1/jobs", content=body, headers=JSON_HEADERS)
+        return response.status_code, response.content
+
+    posts = [conn.post for conn in conns] if raw else [via_httpx] * clients
+
+    async def client(post: Callable[[bytes], Awaitable[tuple[int, bytes]]]) -> None:
+        while next(counter) < total and time.perf_counter() < deadline:
+            body = orjson.dumps(fresh(EMPTY))
+            sent = time.perf_counter()
+            status, content = await post(body)
+            latencies.append(time.perf_counter() - sent)
+            if status == 202:
+                ids.append(orjson.loads(content)["id"])
+            else:
+                errors[status] = errors.get(status, 0) + 1
+
+    try:
+        for _ in range(2):  # warm up: every connection and the API's code paths
+            warm = await asyncio.gather(*(post(orjson.dumps(fresh(EMPTY))) for post in posts))
+            ids += [orjson.loads(content)["id"] for _, content in warm]
+        cpu, start = time.process_time(), time.perf_counter()
+        deadline = start + cap
+        gc.disable()  # the client's own collections would show up as server latency
+        try:
+            await asyncio.gather(*(client(post) for post in posts))
+        finally:
+            gc.enable()
+        wall, client_cpu = time.perf_counter() - start, time.process_time() - cpu
+    finally:
+        await http.aclose()
+        for conn in conns:
+            conn.close()
+    return {
+        "latencies": latencies,
+        "wall": wall,
+        "ids": ids,
+        "errors": errors,
+        "client": client_cpu,
+    }
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process ``pid`` so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def bench_submit(
+    api: launch.Api, server: RedisServer, clients: int, total: int, cap: float
+) -> dict[str, dict[str, Any]]:
+    """Both clients in turn, the worker not consuming; then every job made is cancelled."""
+    celery = make_celery(Settings(redis_url=server.url, celery_queue=QUEUE))
+    node = launch.worker_node(QUEUE)
+    celery.control.cancel_consumer(QUEUE, destination=[node], reply=True)
+    pids = {"api": api.process.pid, "redis": server.process.pid}  # type: ignore[union-attr]
+    results: dict[str, dict[str, Any]] = {}
+    try:
+        for name, raw in (("httpx.AsyncClient", False), ("bare HTTP/1.1", True)):
+            before = {process: cpu_seconds(pid) for process, pid in pids.items()}
+            # the warm-up's CPU is in the server's counts too: 2 % more than the run's
+            results[name] = result = asyncio.run(_submissions(api.url, clients, total, cap, raw))
+            result["cpu"] = {p: cpu_seconds(pid) - before[p] for p, pid in pids.items()}
+            result["cpu"]["client"] = result.pop("client")
+    finally:
+        celery.control.purge()
+        store = JobStore.from_url(server.url)
+        for result in results.values():  # none reached a worker: they end cancelled
+            for job_id in result["ids"]:
+                store.transition(job_id, "cancelled", ("queued",))
+        store.redis.close()
+        celery.control.add_consumer(QUEUE, destination=[node], reply=True)
+        celery.close()
+    return results
+
+
+# ------------------------------------------------------------------ (c) + (d) reads, memory
+
+
+def bench_reads(
+    http: httpx.Client, client: redis.Redis, job_id: str, reads: int, query: dict[str, Any]
+) -> dict[str, Any]:
+    key = Keys(job_id).records
+    url = f"/v1/jobs/{job_id}/metrics"
+
+    def api() -> int:
+        response = http.get(url, params=query)
+        assert response.status_code == 200, response.text
+        body = orjson.loads(response.content)
+        assert body["next"] is None
+        return len(body["records"])
+
+    def entries() -> list[tuple[bytes, dict[bytes, bytes]]]:
+        return cast(list[tuple[bytes, dict[bytes, bytes]]], client.xrange(key))
+
+    def raw() -> int:
+        return len([orjson.loads(fields[b"r"]) for _, fields in entries()])
+
+    assert api() == raw()  # one full page: the same records
+    timings: dict[str, list[float]] = {"api": [], "raw": []}
+    contenders: list[tuple[str, Callable[[], int]]] = [("api", api), ("raw", raw)]
+    for r in range(reads):
+        for name, read in contenders if r % 2 == 0 else contenders[::-1]:
+            start = time.perf_counter()
+            read()
+            timings[name].append(time.perf_counter() - start)
+    stored = entries()
+    return {
+        **timings,
+        "records": len(stored),
+        "memory": client.memory_usage(key, samples=0),
+        "payload": sum(len(fields[b"r"]) for _, fields in stored),
+    }
+
+
+def bench_variants(
+    http: httpx.Client, job_id: str, reads: int, queries: list[dict[str, Any]]
+) -> list[tuple[str, float, int]]:
+    out = []
+    for query in queries:
+        times, n = [], 0
+        for _ in range(reads):
+            start = time.perf_counter()
+            n = len(
+                orjson.loads(http.get(f"/v1/jobs/{job_id}/metrics", params=query).content)[
+                    "records"
+                ]
+            )
+            times.append(time.perf_counter() - start)
+        out.append(("&".join(f"{k}={v}" for k, v in query.items()), median_ms(times), n))
+    return out
+
+
+# ------------------------------------------------------------------ the run
+
+
+def installed(name: str) -> str:
+    try:
+        importlib.import_module(name)
+    except ImportError:
+        return "no"
+    return "yes"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=7, help="playground rounds (a)")
+    parser.add_argument("--requests", type=int, default=2000, help="submissions (b)")
+    parser.add_argument("--clients", type=int, default=20, help="concurrent clients (b)")
+    parser.add_argument("--cap", type=float, default=30.0, help="seconds at most (b)")
+    parser.add_argument("--reads", type=int, default=41, help="reads per contender (c)")
+    args = parser.parse_args()
+
+    settings = Settings()
+    print(f"bench.service  {time.strftime('%Y-%m-%d %H:%M')}  python {platform.python_version()}")
+    print(
+        f"  cpus {os.cpu_count()}, worker: 1 process, {settings.worker_blas_threads} BLAS thread(s)"
+    )
+    print(f"  uvloop {installed('uvloop')}, httptools {installed('httptools')}, "
+          f"hiredis {installed('hiredis')}")  # fmt: skip
+    with tempfile.TemporaryDirectory(prefix="initlab-bench-") as tmp, RedisServer() as server:
+        logs = Path(tmp)
+        env = {**os.environ, "REDIS_URL": server.url, "CELERY_QUEUE": QUEUE}
+        with (
+            launch.celery_worker(server.url, QUEUE, 1, logs / "worker.log", env),
+            launch.api_server(env, logs / "api.log") as api,
+            httpx.Client(base_url=api.url, timeout=60) as http,
+        ):
+            client = redis.Redis.from_url(server.url)
+            a = bench_playground(http, args.rounds, settings.worker_blas_threads)
+            b = bench_submit(api, server, args.clients, args.requests, args.cap)
+            thousand = wait_done(http, submit(http, fresh(THOUSAND))["id"])
+            c = bench_reads(http, client, thousand["id"], args.reads, {})
+            queries: list[dict[str, Any]] = [
+                {"fields": "cost"},
+                {"fields": "cost,layers"},
+                {"every": 10},
+            ]
+            variants = bench_variants(http, thousand["id"], args.reads, queries)
+            play = wait_done(http, submit(http, fresh(PLAYGROUND))["id"])
+            p = bench_reads(http, client, play["id"], max(5, args.reads // 4), {"limit": 1001})
+            client.close()
+    report(a, b, c, p, variants, args)
+    return 0
+
+
+def report(
+    a: dict[str, Any],
+    b: dict[str, Any],
+    c: dict[str, Any],
+    p: dict[str, Any],
+    variants: list[tuple[str, float, int]],
+    args: argparse.Namespace,
+) -> None:
+    done, engine = median_ms(a["done"]), median_ms(a["engine"])
+    print(f"\n(a) playground preset, submit -> succeeded, median of {len(a['done'])} rounds")
+    print(f"    service       {done:7.0f} ms   (target <= {TARGET_DONE_S * 1000:.0f} ms)")
+    print(f"    bare engine   {engine:7.0f} ms")
+    print(f"    ratio         {done / engine:7.2f} x   (target <= {TARGET_VS_ENGINE})")
+    server = median_ms(a["server"])
+    print(f"    server side   {server:7.0f} ms   ({server / engine:.2f} x; created_at -> "
+          f"finished_at: {median_ms(a['queued']):.0f} ms queued, "
+          f"{median_ms(a['running']):.0f} ms running)")  # fmt: skip
+
+    for client, result in b.items():
+        lat, n = result["latencies"], len(result["latencies"])
+        rate = n / result["wall"]
+        print(f"\n(b) POST /v1/jobs, {args.clients} concurrent {client} clients, {n} requests "
+              f"in {result['wall']:.2f} s")  # fmt: skip
+        print(f"    throughput    {rate:7.0f} /s   (target >= {TARGET_SUBMIT_RATE:.0f})")
+        print(f"    latency       p50 {pct(lat, 50):.1f} ms, p99 {pct(lat, 99):.1f} ms")
+        per = {name: cpu / n * 1000 for name, cpu in result["cpu"].items()}
+        print(f"    CPU per POST  API {per['api']:.2f} ms, Redis {per['redis']:.2f} ms, "
+              f"client {per['client']:.2f} ms (2 cores in all)")  # fmt: skip
+        if result["errors"]:
+            print(f"    non-202       {result['errors']}")
+
+    for title, r in (("1,000-record job", c), ("playground job (boundary every 10)", p)):
+        api, raw = median_ms(r["api"]), median_ms(r["raw"])
+        mib = r["payload"] / 2**20
+        print(f"\n(c) GET /metrics, {title}: {r['records']} records, {mib:.1f} MiB of JSON")
+        print(f"    API           {api:7.1f} ms   (HTTP + client parse)")
+        print(f"    raw Redis     {raw:7.1f} ms   (XRANGE + orjson.loads per record)")
+        print(f"    ratio         {api / raw:7.2f} x   (target <= {TARGET_READ_RATIO})")
+        if r is c:
+            for query, ms, count in variants:
+                print(f"    ?{query:<16}{ms:7.1f} ms   ({count} records)")
+        per = r["memory"] / r["records"]
+        print(f"(d) Redis bytes per record {per:8.0f}   (JSON {r['payload'] / r['records']:.0f} B)")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,117 @@
+"""The service's child processes for the test suite and the bench: a Celery worker, uvicorn.
+
+Each child runs in its own session with its output in a log file, is ready (a worker answers
+a ping, the API ``/healthz``) when the context manager yields, and is stopped by process group
+on exit: SIGTERM, then SIGKILL.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import NamedTuple
+
+import httpx
+
+from worker.celery_app import make_celery
+from worker.config import Settings
+from worker.redis_server import free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def start_process(argv: list[str], env: Mapping[str, str], log: Path) -> subprocess.Popen:
+    """``argv`` from the repository root in a session of its own, output to ``log``."""
+    with log.open("wb") as out:
+        return subprocess.Popen(
+            argv,
+            cwd=ROOT,
+            env=dict(env),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
+def stop_process(process: subprocess.Popen, timeout: float = 10.0) -> None:
+    """SIGTERM the process group; SIGKILL it if still alive after ``timeout``."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout)
+    with contextlib.suppress(ProcessLookupError):  # prefork children that outlived their parent
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+
+
+def worker_node(queue: str) -> str:
+    """The node name of the worker :func:`celery_worker` starts on ``queue`` (for control)."""
+    return f"{queue}-{os.getpid()}@localhost"
+
+
+@contextmanager
+def celery_worker(
+    redis_url: str,
+    queue: str,
+    concurrency: int,
+    log: Path,
+    env: Mapping[str, str],
+    node: str | None = None,
+) -> Iterator[subprocess.Popen]:
+    """A real prefork worker consuming ``queue``, ready (it answers a ping) when yielded.
+
+    ``node`` names it (default :func:`worker_node`); several workers on one queue need distinct
+    names.
+    """
+    node = node or worker_node(queue)
+    argv = [sys.executable, "-m", "celery", "-A", "worker.celery_app", "worker"]
+    argv += ["--pool=prefork", f"--concurrency={concurrency}", "-Q", queue, "-n", node]
+    argv += ["--loglevel=info", "--without-gossip", "--without-mingle"]
+    process = start_process(argv, {**env, "REDIS_URL": redis_url, "CELERY_QUEUE": queue}, log)
+    app = make_celery(Settings(redis_url=redis_url, celery_queue=queue))
+    try:
+        deadline = time.monotonic() + 60
+        while not app.control.ping(destination=[node], timeout=0.5):
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"celery worker did not start; see {log}")
+        yield process
+    finally:
+        app.close()
+        stop_process(process)
+
+
+class Api(NamedTuple):
+    url: str
+    process: subprocess.Popen
+
+
+@contextmanager
+def api_server(
+    env: Mapping[str, str], log: Path, host: str = "127.0.0.1", port: int | None = None
+) -> Iterator[Api]:
+    """uvicorn serving api.main:app (settings from ``env``), yielded once it answers."""
+    port = port or free_port(host)
+    argv = [sys.executable, "-m", "uvicorn", "api.main:app", "--host", host, "--port", str(port)]
+    process = start_process([*argv, "--log-level", "warning"], env, log)
+    url = f"http://{host}:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the API did not start; see {log}")
+            time.sleep(0.1)
+        yield Api(url, process)
+    finally:
+        stop_process(process)

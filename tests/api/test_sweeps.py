@@ -1,0 +1,227 @@
+"""Sweeps: validation before any job exists, the side-by-side view, cancel and delete."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from api.routes.sweeps import sweep_status
+from tests.e2e.job_helpers import long_spec, wait_for
+from worker.async_sweeps import cost_of
+from worker.store import dumps
+from worker.sync_store import JobStore
+
+UNKNOWN = "0123456789abcdef0123456789abcdef"
+PLAYGROUND = {"base": {"preset": "playground"}, "vary": {"init.method": ["zero", "appropriate"]}}
+
+
+def create(client: TestClient, body: dict[str, Any]) -> dict[str, Any]:
+    response = client.post("/v1/sweeps", json=body)
+    assert response.status_code == 202, response.text
+    assert response.headers["Location"] == f"/v1/sweeps/{response.json()['id']}"
+    return response.json()  # type: ignore[no-any-return]
+
+
+def job_count(client: TestClient) -> int:
+    return client.get("/v1/jobs").json()["count"]  # type: ignore[no-any-return]
+
+
+def finish(store: JobStore, job_id: str, costs: list[float | None], status: str) -> None:
+    """Write a run by hand: one record per cost (layer stds 1, 0.5), then end ``status``."""
+    job = store.start(job_id, max_deliveries=3)
+    assert job is not None
+    layers = [{"layer": i + 1, "activations": {"std": 1.0 / (i + 1)}} for i in range(2)]
+    records = [
+        (i, dumps({"iteration": i, "epoch": 0.0, "cost": cost, "layers": layers}))
+        for i, cost in enumerate(costs)
+    ]
+    store.append(job, records, [])
+    store.finish(job_id, status, summary={"final_cost": costs[-1]})
+
+
+def test_a_sweep_creates_one_job_per_variation_in_order(client: TestClient) -> None:
+    body = {
+        "base": {"preset": "playground", "training": {"iterations": 3}},
+        "vary": {"init.method": ["zero", "he_normal"], "dataset.name": ["moon", "gauss"]},
+    }
+    sweep = create(client, body)
+    assert sweep["status"] == "queued" and sweep["vary"] == body["vary"]
+    assert sweep["base"] == body["base"] and sweep["target_cost"] == 0.1
+    values = [variation["values"] for variation in sweep["variations"]]
+    assert values == [
+        {"init.method": m, "dataset.name": d}
+        for m in ("zero", "he_normal")
+        for d in ("moon", "gauss")
+    ]
+    for variation in sweep["variations"]:
+        job = client.get(f"/v1/jobs/{variation['job_id']}").json()
+        assert job["spec"]["init"]["method"] == variation["values"]["init.method"]
+        assert job["spec"]["dataset"]["name"] == variation["values"]["dataset.name"]
+        assert job["spec"]["training"]["iterations"] == 3 and job["status"] == "queued"
+    assert sorted(sweep["ranking"]) == sorted(v["job_id"] for v in sweep["variations"])
+    assert client.get(f"/v1/sweeps/{sweep['id']}").json()["id"] == sweep["id"]
+
+
+def test_a_bad_variation_is_a_422_naming_it_and_no_job_is_created(client: TestClient) -> None:
+    before = job_count(client)
+    body = {
+        "base": {"preset": "playground"},
+        "vary": {"init.method": ["zero", "nope"], "optimizer.learning_rate": [0.1, -1]},
+    }
+    response = client.post("/v1/sweeps", json=body)
+    assert response.status_code == 422
+    detail = response.json()["detail"]
+    by_loc = {tuple(error["loc"]): error["msg"] for error in detail}
+    assert set(by_loc) == {
+        ("body", "vary", "init.method"),
+        ("body", "vary", "optimizer.learning_rate"),
+    }
+    assert 'init.method="nope"' in by_loc[("body", "vary", "init.method")]
+    assert "optimizer.learning_rate=-1" in by_loc[("body", "vary", "optimizer.learning_rate")]
+    assert "greater than 0" in by_loc[("body", "vary", "optimizer.learning_rate")]
+    assert len(detail) == 2  # each bad value once, not once per combination
+    assert job_count(client) == before
+
+
+def test_a_bad_base_is_named_once_under_base(client: TestClient) -> None:
+    body = {"base": {"optimizer": {"batch_size": 10}}, "vary": {"init.seed": [1, 2, 3]}}
+    detail = client.post("/v1/sweeps", json=body).json()["detail"]
+    assert [error["loc"] for error in detail] == [["body", "base", "optimizer"]]
+    assert "gd is full-batch" in detail[0]["msg"]
+
+
+def test_a_variation_over_the_work_budget_is_named(client: TestClient) -> None:
+    body = {"base": {"preset": "mnist"}, "vary": {"model.hidden": [[30], [4000] * 8]}}
+    detail = client.post("/v1/sweeps", json=body).json()["detail"]
+    assert [error["loc"] for error in detail] == [["body", "vary"]]
+    assert "model.hidden=[4000," in detail[0]["msg"] and "budget" in detail[0]["msg"]
+
+
+@pytest.mark.parametrize(
+    "vary",
+    [{}, {"init.method": []}, {"nope.field": [1]}, {"init": [1]}, {"init.seed": list(range(33))}],
+)
+def test_a_malformed_vary_is_a_422(client: TestClient, vary: dict[str, Any]) -> None:
+    response = client.post("/v1/sweeps", json={"vary": vary})
+    assert response.status_code == 422 and response.json()["detail"][0]["loc"][:2] == [
+        "body",
+        "vary",
+    ]
+
+
+def test_the_view_ranks_and_reports_each_variation(client: TestClient, store: JobStore) -> None:
+    body = {
+        "base": {"training": {"iterations": 2}},
+        "vary": {"init.seed": [11, 12, 13]},
+        "target_cost": 0.1,
+    }
+    sweep = create(client, body)
+    slow, fast, failed = (v["job_id"] for v in sweep["variations"])
+    finish(store, slow, [0.7, 0.5, 0.2], "succeeded")
+    finish(store, fast, [0.7, 0.09, 0.05], "succeeded")
+    assert client.get(f"/v1/sweeps/{sweep['id']}").json()["status"] == "running"
+    finish(store, failed, [0.7, None], "failed")
+    view = client.get(f"/v1/sweeps/{sweep['id']}").json()
+    assert view["status"] == "mixed" and view["ranking"] == [fast, slow, failed]
+    by_job = {v["job_id"]: v for v in view["variations"]}
+    assert by_job[fast]["iterations_to_target"] == 1 and by_job[fast]["final_cost"] == 0.05
+    assert by_job[slow]["iterations_to_target"] is None and by_job[slow]["final_cost"] == 0.2
+    assert by_job[failed]["final_cost"] is None and by_job[failed]["status"] == "failed"
+    assert all(v["init_activation_std"] == [1.0, 0.5] for v in view["variations"])
+    assert client.get(f"/v1/sweeps/{sweep['id']}").json() == view  # cached results agree
+
+    again = create(client, body)  # every spec has run: succeeded ones are reused at once
+    statuses = [v["status"] for v in again["variations"]]
+    assert statuses == ["succeeded", "succeeded", "queued"]
+    reused = client.get(f"/v1/jobs/{again['variations'][1]['job_id']}").json()
+    assert reused["reused_from"] == fast and again["ranking"][0] == reused["id"]
+
+
+def test_cancel_ends_every_queued_job_then_conflicts(client: TestClient) -> None:
+    sweep = create(client, {**PLAYGROUND, "force": True})
+    response = client.post(f"/v1/sweeps/{sweep['id']}/cancel")
+    assert response.status_code == 202 and response.json()["status"] == "cancelled"
+    assert {v["status"] for v in response.json()["variations"]} == {"cancelled"}
+    assert client.post(f"/v1/sweeps/{sweep['id']}/cancel").status_code == 409
+
+
+def test_delete_removes_the_sweep_and_its_jobs(client: TestClient) -> None:
+    sweep = create(client, {**PLAYGROUND, "force": True})
+    assert client.delete(f"/v1/sweeps/{sweep['id']}").status_code == 204
+    assert client.get(f"/v1/sweeps/{sweep['id']}").status_code == 404
+    for variation in sweep["variations"]:
+        assert client.get(f"/v1/jobs/{variation['job_id']}").status_code == 404
+    assert client.delete(f"/v1/sweeps/{sweep['id']}").status_code == 404
+    assert sweep["id"] not in [s["id"] for s in client.get("/v1/sweeps").json()["data"]]
+
+
+def test_a_deleted_job_shows_as_deleted(client: TestClient) -> None:
+    sweep = create(client, {**PLAYGROUND, "force": True})
+    client.delete(f"/v1/jobs/{sweep['variations'][0]['job_id']}")
+    view = client.get(f"/v1/sweeps/{sweep['id']}").json()
+    assert [v["status"] for v in view["variations"]] == ["deleted", "queued"]
+
+
+@pytest.mark.parametrize("path", ["", "/cancel"])
+def test_an_unknown_sweep_is_a_404(client: TestClient, path: str) -> None:
+    for sweep_id in (UNKNOWN, "nope"):
+        method = client.post if path else client.get
+        response = method(f"/v1/sweeps/{sweep_id}{path}")
+        assert response.status_code == 404 and sweep_id in response.json()["detail"]
+    assert client.delete(f"/v1/sweeps/{UNKNOWN}").status_code == 404
+
+
+def test_sweeps_are_listed_newest_first_and_paged(client: TestClient) -> None:
+    ids = []
+    for seed in (21, 22, 23):
+        ids.append(create(client, {"vary": {"init.seed": [seed]}, "force": True})["id"])
+        time.sleep(0.002)
+    page = client.get("/v1/sweeps?limit=2").json()
+    assert [s["id"] for s in page["data"]] == ids[:0:-1] and page["next"] == ids[1]
+    after = client.get(f"/v1/sweeps?limit=2&cursor={page['next']}").json()
+    assert after["data"][0]["id"] == ids[0] and page["count"] >= 3
+
+
+@pytest.mark.parametrize(
+    ("statuses", "expected"),
+    [
+        (["queued", "queued"], "queued"),
+        (["queued", "succeeded"], "running"),
+        (["running", "failed"], "running"),
+        (["succeeded", "succeeded", "deleted"], "succeeded"),
+        (["cancelled", "cancelled"], "cancelled"),
+        (["succeeded", "failed"], "mixed"),
+        (["deleted"], "cancelled"),
+    ],
+)
+def test_the_sweep_status_aggregates_its_jobs(statuses: list[str], expected: str) -> None:
+    assert sweep_status(statuses) == expected
+
+
+def test_the_cost_is_read_from_a_record_without_parsing_it_all() -> None:
+    assert cost_of(b'{"iteration":3,"epoch":0.5,"cost":0.25,"layers":[]}') == 0.25
+    assert cost_of(b'{"iteration":3,"epoch":0.5,"cost":null}') is None
+    assert cost_of(b'{"cost":1e-05,"iteration":3}') == 1e-05  # another order: parsed
+
+
+@pytest.mark.e2e
+def test_cancelling_a_running_sweep_stops_its_jobs(api_client: httpx.Client) -> None:
+    base = long_spec(100_000, 1000)
+    base.pop("force")
+    body = {"base": base, "vary": {"init.seed": [1, 2]}, "force": True}
+    response = api_client.post("/v1/sweeps", json=body)
+    assert response.status_code == 202, response.text
+    sweep = response.json()
+    for variation in sweep["variations"]:
+        wait_for(api_client, variation["job_id"], {"running"})
+    assert api_client.post(f"/v1/sweeps/{sweep['id']}/cancel").status_code == 202
+    for variation in sweep["variations"]:
+        assert wait_for(api_client, variation["job_id"], timeout=5)["status"] == "cancelled"
+    view = api_client.get(f"/v1/sweeps/{sweep['id']}").json()
+    assert view["status"] == "cancelled" and all(
+        v["final_cost"] is None for v in view["variations"]
+    )

@@ -1,0 +1,169 @@
+"""Sweeps as the API sees them: a hash per sweep beside its jobs (key names in worker/store.py).
+
+A sweep's hash keeps what was asked (base, vary, target cost), the ordered job ids and the
+varied values of each, and per-job results that cannot change once known: the activation std
+at iteration 0 (``init_std:{job id}``) and, once a job has ended, the iteration at which its
+cost first reached the target (``reach:{job id}``), so a poll reads each stream once.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+from worker.async_store import AsyncJobStore
+from worker.store import (
+    SWEEPS_INDEX,
+    Job,
+    Keys,
+    created_seconds,
+    dumps,
+    id_horizon,
+    iteration_of,
+    loads,
+    new_job_id,
+    now_iso,
+    stream_id,
+    sweep_key,
+)
+
+CHUNK = 1000  # records per XRANGE when reading a cost curve
+# records start {"iteration":..,"epoch":..,"cost":..}: the cost without parsing the rest
+_COST = re.compile(rb'\{"iteration":\d+,"epoch":[^,]*,"cost":([^,}]*)[,}]')
+
+
+@dataclass
+class Sweep:
+    id: str
+    created_at: str
+    expire_at: int
+    base: dict[str, Any]
+    vary: dict[str, list[Any]]
+    target_cost: float
+    job_ids: list[str]
+    values: list[dict[str, Any]]
+    cached: dict[str, Any] = field(default_factory=dict)  # "init_std:{id}", "reach:{id}"
+
+    @classmethod
+    def from_reply(cls, reply: dict[bytes, bytes]) -> Sweep | None:
+        h = {k.decode(): v for k, v in reply.items()}
+        if "id" not in h:
+            return None
+        cached = {k: loads(v) for k, v in h.items() if k.startswith(("init_std:", "reach:"))}
+        return cls(
+            id=h["id"].decode(),
+            created_at=h["created_at"].decode(),
+            expire_at=int(h["expire_at"]),
+            base=loads(h["base"]),
+            vary=loads(h["vary"]),
+            target_cost=float(h["target_cost"]),
+            job_ids=loads(h["job_ids"]),
+            values=loads(h["values"]),
+            cached=cached,
+        )
+
+
+def cost_of(raw: bytes) -> float | None:
+    """The ``cost`` of a stored record (null when not finite)."""
+    match = _COST.match(raw)
+    value = loads(match.group(1)) if match else loads(raw).get("cost")
+    return float(value) if value is not None else None
+
+
+class AsyncSweepStore:
+    def __init__(self, jobs: AsyncJobStore) -> None:
+        self.jobs = jobs
+        self.redis = jobs.redis
+
+    async def create(
+        self,
+        base: dict[str, Any],
+        vary: dict[str, list[Any]],
+        target_cost: float,
+        job_ids: list[str],
+        values: list[dict[str, Any]],
+        ttl: int,
+    ) -> Sweep:
+        sweep_id = new_job_id()
+        created = created_seconds(sweep_id)
+        sweep = Sweep(
+            sweep_id, now_iso(created), int(created + ttl) + 1, base, vary, target_cost,
+            job_ids, values,
+        )  # fmt: skip
+        fields: dict[str, str | int | float | bytes] = {
+            "id": sweep.id, "created_at": sweep.created_at, "expire_at": sweep.expire_at,
+            "base": dumps(base), "vary": dumps(vary), "target_cost": target_cost,
+            "job_ids": dumps(job_ids), "values": dumps(values),
+        }  # fmt: skip
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.hset(sweep_key(sweep_id), mapping=fields)  # type: ignore[arg-type]
+        pipe.expireat(sweep_key(sweep_id), sweep.expire_at)
+        pipe.zadd(SWEEPS_INDEX, {sweep_id: 0})
+        pipe.zremrangebylex(SWEEPS_INDEX, "-", f"({id_horizon(time.time() - ttl)}")
+        await pipe.execute()
+        return sweep
+
+    async def get(self, sweep_id: str) -> Sweep | None:
+        return Sweep.from_reply(cast(Any, await self.redis.hgetall(sweep_key(sweep_id))))
+
+    async def page(self, limit: int, cursor: str | None) -> tuple[list[Sweep], int, str | None]:
+        """Sweeps newest first after ``cursor`` (an id), the count and the next cursor."""
+        upper = f"({cursor}" if cursor else "+"
+        page = await self.redis.zrange(
+            SWEEPS_INDEX, upper, "-", desc=True, bylex=True, offset=0, num=limit + 1
+        )
+        ids = [sweep_id.decode() for sweep_id in cast(list[bytes], page)]
+        pipe = self.redis.pipeline(transaction=False)
+        for sweep_id in ids:
+            pipe.hgetall(sweep_key(sweep_id))
+        found = [Sweep.from_reply(reply) for reply in await pipe.execute()]
+        gone = [sweep_id for sweep_id, sweep in zip(ids, found, strict=True) if sweep is None]
+        if gone:  # expired
+            await self.redis.zrem(SWEEPS_INDEX, *gone)
+        sweeps = [sweep for sweep in found if sweep is not None]
+        count = await self.redis.zcard(SWEEPS_INDEX)
+        next_cursor = ids[limit - 1] if len(ids) > limit else None
+        return sweeps[:limit], count, next_cursor
+
+    async def remember(self, sweep: Sweep, values: dict[str, Any]) -> None:
+        """Cache per-job results in the sweep's hash (which keeps its expiry)."""
+        if not values:
+            return
+        sweep.cached.update(values)
+        pipe = self.redis.pipeline(transaction=True)
+        cached: dict[str, bytes] = {k: dumps(v) for k, v in values.items()}
+        pipe.hset(sweep_key(sweep.id), mapping=cached)  # type: ignore[arg-type]
+        # a sweep deleted meanwhile leaves only these fields (no id: it reads as gone) till then
+        pipe.expireat(sweep_key(sweep.id), sweep.expire_at)
+        await pipe.execute()
+
+    async def first_records(self, job_ids: list[str]) -> list[dict[str, Any] | None]:
+        """The record of iteration 0 of each job (None where not written yet)."""
+        pipe = self.redis.pipeline(transaction=False)
+        for job_id in job_ids:
+            pipe.xrange(Keys(job_id).records, stream_id(0), stream_id(0))
+        replies = cast(list[Any], await pipe.execute())
+        return [loads(entries[0][1][b"r"]) if entries else None for entries in replies]
+
+    async def costs(self, job_id: str) -> list[tuple[int, float | None]]:
+        """(iteration, cost) of every record of a job."""
+        key, lower = Keys(job_id).records, "-"
+        curve: list[tuple[int, float | None]] = []
+        while True:
+            entries = cast(Any, await self.redis.xrange(key, lower, "+", count=CHUNK))
+            curve += [(iteration_of(i), cost_of(fields[b"r"])) for i, fields in entries]
+            if len(entries) < CHUNK:
+                return curve
+            lower = f"({entries[-1][0].decode()}"
+
+    async def delete(self, sweep: Sweep, jobs: list[Job | None]) -> None:
+        """Delete every job of the sweep (cancelling active ones), then the sweep."""
+        for job in jobs:
+            if job is not None:
+                await self.jobs.delete(job)
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.delete(sweep_key(sweep.id))
+        pipe.zrem(SWEEPS_INDEX, sweep.id)
+        await pipe.execute()
