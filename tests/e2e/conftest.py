@@ -24,8 +24,8 @@ CHROMIUM_ARGS = [
 ]  # fmt: skip
 
 
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
+@pytest.fixture(scope="module")  # playwright's sync API holds an event loop while it lives:
+def browser() -> Iterator[Any]:  # ending it with the module keeps later asyncio tests working
     from playwright.sync_api import sync_playwright  # only the browser tests need it
 
     if not Path(CHROMIUM).exists():
