@@ -6,17 +6,22 @@ loopback ports (scripts/launch.py, the same launcher the test suite uses), then 
 a. the playground preset (1,000 iterations, decision boundary every 10) from ``POST`` to
    ``succeeded`` as a client polling ``GET /v1/jobs/{id}`` sees it, against the bare engine
    (``Training(spec).run()`` consumed in this process, with the worker's BLAS threads); rounds
-   alternate the two, every job has a fresh seed and ``force``, so no stored job is reused;
-b. ``POST /v1/jobs`` with 20 concurrent clients (httpx.AsyncClient, keep-alive): throughput
-   and p50/p99 latency. The worker stops consuming meanwhile (the API alone is measured, and
-   2,000 jobs do not pile onto it); afterwards the queue is purged and the jobs cancelled;
+   alternate the two, every job has a fresh seed and ``force``, so no stored job is reused.
+   Also the CPU time of the worker's processes against the bare engine's (steadier than wall
+   time on a shared machine);
+b. ``POST /v1/jobs`` with 20 concurrent keep-alive clients: throughput, p50/p99 latency and the
+   CPU per request of the API, Redis and the client, once with httpx.AsyncClient and once with
+   a bare HTTP/1.1 client (httpx costs the client more CPU than the API spends). The worker
+   stops consuming meanwhile (the API alone is measured, and the jobs do not pile onto it);
+   afterwards the queue is purged and the jobs cancelled;
 c. ``GET /v1/jobs/{id}/metrics`` of a 1,000-record job, parsed by the client, against the
-   same stream read straight from Redis (``XRANGE`` with redis-py, every record parsed);
+   same stream read straight from Redis (``XRANGE`` with redis-py, every record parsed), a few
+   ``fields``/``every`` queries, and the same for the playground job;
 d. Redis bytes per stored record: ``MEMORY USAGE`` of the stream over its length.
 
 Nothing passes or fails: numbers and ratios are printed, with the targets of issue 3.
 
-    .venv/bin/python -m bench.service [--rounds 7] [--requests 2000] [--reads 41]
+    .venv/bin/python -m bench.service [--rounds 7] [--requests 2000] [--clients 20] [--reads 41]
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ import itertools
 import os
 import platform
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -111,40 +117,42 @@ def stamp(iso: str) -> float:
 # ------------------------------------------------------------------ (a) the playground job
 
 
-def bench_playground(http: httpx.Client, rounds: int, blas_threads: int) -> dict[str, Any]:
+def bench_playground(
+    http: httpx.Client, rounds: int, blas_threads: int, worker: subprocess.Popen
+) -> dict[str, list[float]]:
+    """Alternating rounds of the bare engine and the service; wall and CPU seconds of each."""
     spec = resolve(PLAYGROUND)
+    t: dict[str, list[float]] = {
+        name: [] for name in ("done", "queued", "running", "server", "engine", "cpu", "engine_cpu")
+    }
 
-    def bare() -> float:
+    def bare() -> None:
         with threadpool_limits(blas_threads):
-            start = time.perf_counter()
+            cpu, start = time.process_time(), time.perf_counter()
             for _ in Training(spec).run():
                 pass
-            return time.perf_counter() - start
-
-    queued, running, server, done, engine = [], [], [], [], []
+            t["engine"].append(time.perf_counter() - start)
+            t["engine_cpu"].append(time.process_time() - cpu)
 
     def service() -> None:
-        start = time.perf_counter()
-        job = submit(http, fresh(PLAYGROUND))
-        job = wait_done(http, job["id"])
-        done.append(time.perf_counter() - start)
+        cpu, start = tree_cpu_seconds(worker.pid), time.perf_counter()
+        job = wait_done(http, submit(http, fresh(PLAYGROUND))["id"])
+        t["done"].append(time.perf_counter() - start)
+        t["cpu"].append(tree_cpu_seconds(worker.pid) - cpu)
         created, started = stamp(job["created_at"]), stamp(job["started_at"])
         finished = stamp(job["finished_at"])
-        queued.append(started - created)
-        running.append(finished - started)
-        server.append(finished - created)
+        t["queued"].append(started - created)
+        t["running"].append(finished - started)
+        t["server"].append(finished - created)
 
     service()  # warm up: the worker's first job imports and builds what later ones reuse
     bare()
-    for timings in (done, queued, running, server):
+    for timings in t.values():
         timings.clear()
     for r in range(rounds):
         for contender in (bare, service) if r % 2 == 0 else (service, bare):
-            if contender is bare:
-                engine.append(bare())
-            else:
-                service()
-    return {"done": done, "engine": engine, "queued": queued, "running": running, "server": server}
+            contender()
+    return t
 
 
 # ------------------------------------------------------------------ (b) submissions
@@ -233,6 +241,12 @@ def cpu_seconds(pid: int) -> float:
     """User + system CPU time of process ``pid`` so far (Linux /proc)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU time of ``pid`` and its children (a Celery worker and its pool processes)."""
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return cpu_seconds(pid) + sum(cpu_seconds(int(child)) for child in children)
 
 
 def bench_submit(
@@ -351,12 +365,12 @@ def main() -> int:
         logs = Path(tmp)
         env = {**os.environ, "REDIS_URL": server.url, "CELERY_QUEUE": QUEUE}
         with (
-            launch.celery_worker(server.url, QUEUE, 1, logs / "worker.log", env),
+            launch.celery_worker(server.url, QUEUE, 1, logs / "worker.log", env) as worker,
             launch.api_server(env, logs / "api.log") as api,
             httpx.Client(base_url=api.url, timeout=60) as http,
         ):
             client = redis.Redis.from_url(server.url)
-            a = bench_playground(http, args.rounds, settings.worker_blas_threads)
+            a = bench_playground(http, args.rounds, settings.worker_blas_threads, worker)
             b = bench_submit(api, server, args.clients, args.requests, args.cap)
             thousand = wait_done(http, submit(http, fresh(THOUSAND))["id"])
             c = bench_reads(http, client, thousand["id"], args.reads, {})
@@ -390,6 +404,9 @@ def report(
     print(f"    server side   {server:7.0f} ms   ({server / engine:.2f} x; created_at -> "
           f"finished_at: {median_ms(a['queued']):.0f} ms queued, "
           f"{median_ms(a['running']):.0f} ms running)")  # fmt: skip
+    cpu, engine_cpu = median_ms(a["cpu"]), median_ms(a["engine_cpu"])
+    print(f"    CPU           {cpu:7.0f} ms   worker processes, against {engine_cpu:.0f} ms "
+          f"for the bare engine: {cpu / engine_cpu:.2f} x (steadier under load)")  # fmt: skip
 
     for client, result in b.items():
         lat, n = result["latencies"], len(result["latencies"])
