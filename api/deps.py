@@ -1,4 +1,5 @@
-"""Typed dependencies for the routes: the settings, the job store, the queue, a job by id."""
+"""Typed dependencies for the routes: the settings, the job store, the queue, the caller, a job
+by id (one the caller may read, or one it owns)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from celery import Celery
 from fastapi import Depends, HTTPException, Path, Request
 from pydantic import ValidationError
 
+from api.auth import Principal, check_shared, require_key, require_reader
 from api.config import Settings
 from api.errors import body_error
 from engine.spec import ExperimentSpec, SpecRequest, resolve
@@ -31,19 +33,30 @@ async def get_celery(request: Request) -> Celery:
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 StoreDep = Annotated[AsyncJobStore, Depends(get_store)]
 CeleryDep = Annotated[Celery, Depends(get_celery)]
+CallerDep = Annotated[Principal, Depends(require_key)]  # an API key (when auth is on)
+ReaderDep = Annotated[Principal, Depends(require_reader)]  # an API key or a share token
+JobIdPath = Annotated[str, Path(description="the job id (32 hex digits)")]
 
 
-async def get_job(
-    job_id: Annotated[str, Path(description="the job id (32 hex digits)")],
-    store: StoreDep,
-) -> Job:
+async def _visible_job(job_id: str, store: AsyncJobStore, caller: Principal) -> Job:
+    """The job, or the same 404 for an unknown id and for another key's job."""
+    check_shared(caller, job_id)
     job = await store.get(job_id) if is_job_id(job_id) else None
-    if job is None:
+    if job is None or not (caller.owns(job.owner) or caller.shared_job == job.id):
         raise HTTPException(404, f"job {job_id} not found (unknown, deleted or expired)")
     return job
 
 
-JobDep = Annotated[Job, Depends(get_job)]
+async def get_job(job_id: JobIdPath, store: StoreDep, caller: ReaderDep) -> Job:
+    return await _visible_job(job_id, store, caller)
+
+
+async def get_owned_job(job_id: JobIdPath, store: StoreDep, caller: CallerDep) -> Job:
+    return await _visible_job(job_id, store, caller)
+
+
+JobDep = Annotated[Job, Depends(get_job)]  # to read: its owner's key or its share token
+OwnedJobDep = Annotated[Job, Depends(get_owned_job)]  # to act on it: its owner's key
 
 
 def resolve_spec(request: SpecRequest | dict[str, object]) -> ExperimentSpec:

@@ -9,10 +9,13 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
 
+from api.auth import KEY_HEADER, SHARE_HEADER, KeyRing
 from api.config import Settings, get_settings
 from api.errors import add_exception_handlers
+from api.limits import BodyLimit
 from api.observability import add_observability
 from api.routes import api_router, metrics
+from worker.async_limits import AsyncLimits
 from worker.async_store import AsyncJobStore, connect
 from worker.celery_app import make_celery
 
@@ -28,6 +31,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         client = connect(settings.redis_url)
         app.state.store = AsyncJobStore(client, settings.heartbeat_grace_seconds)
+        app.state.limits = AsyncLimits(client)
         app.state.celery = make_celery(settings)
         try:
             yield
@@ -43,12 +47,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         generate_unique_id_function=operation_id,
     )
     app.state.settings = settings
+    app.state.keyring = KeyRing(settings.api_keys)  # no keys: auth is off
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,
         allow_methods=["GET", "POST", "DELETE"],
-        allow_headers=["Content-Type", "Last-Event-ID"],
-        expose_headers=["Location"],
+        allow_headers=["Content-Type", "Last-Event-ID", KEY_HEADER, SHARE_HEADER],
+        expose_headers=["Location", "Retry-After"],
     )
     add_exception_handlers(app)
     add_observability(app, settings)  # request ids, JSON logs, request histogram (outermost)

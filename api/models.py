@@ -180,3 +180,12 @@ class SweepsPublic(BaseModel):
 
 class Message(BaseModel):
     detail: str
+
+
+class SharePublic(BaseModel):
+    token: str = Field(description="pass as `?share=TOKEN` or the `X-Share-Token` header")
+    job_id: str
+    expires_at: datetime
+    urls: dict[str, str] = Field(
+        description="the job's readable resources, plots and embeddable views, token included"
+    )

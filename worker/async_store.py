@@ -19,6 +19,7 @@ from worker.store import (
     iteration_of,
     new_job_id,
     now_iso,
+    owner_index,
     queue_create,
     queue_trim,
     read_job_call,
@@ -52,6 +53,7 @@ class AsyncJobStore:
         self._read_job = client.register_script(lua.READ_JOB)
         self._transition = client.register_script(lua.TRANSITION)
         self._reuse = client.register_script(lua.REUSE)
+        self._intersect = client.register_script(lua.INTERSECT)
         self._next_trim = 0.0  # when this process next trims the indexes of expired ids
 
     async def ping(self) -> bool:
@@ -63,29 +65,36 @@ class AsyncJobStore:
         spec_hash: str,
         ttl: int,
         task: Callable[[str], tuple[str, bytes]] | None = None,
+        *,
+        owner: str = "",
+        job_id: str | None = None,
     ) -> Job:
         """Store a new queued job; with ``task`` (job id -> (list, message)), queue it too.
 
         Both happen in one transaction (one round-trip): a job is never stored without its
-        task, nor its task queued without the job.
+        task, nor its task queued without the job. ``owner``: the key id that makes it (auth
+        on); ``job_id``: an id reserved beforehand (api/limits.py), else a new one.
         """
-        job_id = new_job_id()
+        job_id = job_id or new_job_id()
         pipe = self.redis.pipeline()
-        job = queue_create(pipe, job_id, spec, spec_hash, ttl)
+        job = queue_create(pipe, job_id, spec, spec_hash, ttl, owner)
         if task is not None:
             pipe.lpush(*task(job_id))
+        if owner:  # its own index, small: trimmed on each of its creates
+            queue_trim(pipe, ttl, [owner_index(owner)])
         if time.monotonic() >= self._next_trim:  # trimming is costly next to a create
             queue_trim(pipe, ttl)
             self._next_trim = time.monotonic() + TRIM_SECONDS
         await pipe.execute()
         return job
 
-    async def reuse(self, spec_hash: str, ttl: int) -> Job | None:
-        """A new succeeded job copying the stored results of the same spec; None if none."""
-        source = cast(bytes | None, await self.redis.get(spec_key(spec_hash)))
+    async def reuse(self, spec_hash: str, ttl: int, owner: str = "") -> Job | None:
+        """A new succeeded job copying the stored results of the same spec, only ever of a job
+        of the same ``owner``; None if there is none."""
+        source = cast(bytes | None, await self.redis.get(spec_key(spec_hash, owner)))
         if source is None:
             return None
-        keys, args = reuse_call(source.decode(), new_job_id(), spec_hash, ttl)
+        keys, args = reuse_call(source.decode(), new_job_id(), spec_hash, ttl, owner)
         return Job.from_reply(await self._reuse(keys, args))
 
     async def active_count(self) -> int:
@@ -105,18 +114,36 @@ class AsyncJobStore:
             await self._read_job(*read_job_call(job_id, self.grace), client=pipe)
         return [Job.from_reply(reply) for reply in await pipe.execute()]
 
+    async def _ids(self, owner: str, status: str | None, upper: str, most: int) -> list[bytes]:
+        """Up to ``most`` ids of the listing, newest first below ``upper``."""
+        if owner and status is not None:  # the owner's jobs that sit in the status index
+            keys = [owner_index(owner), status_index(status)]
+            return cast(list[bytes], await self._intersect(keys, [upper, most]))
+        index = owner_index(owner) if owner else status_index(status)
+        page = await self.redis.zrange(index, upper, "-", desc=True, bylex=True, offset=0, num=most)
+        return cast(list[bytes], page)
+
+    async def _count(self, owner: str, status: str | None) -> int:
+        if owner and status is not None:
+            keys = [owner_index(owner), status_index(status)]
+            return cast(int, await self._intersect(keys, ["+", 0]))
+        return cast(
+            int, await self.redis.zcard(owner_index(owner) if owner else status_index(status))
+        )
+
     async def list_jobs(
-        self, status: str | None, limit: int, cursor: str | None
+        self, status: str | None, limit: int, cursor: str | None, owner: str = ""
     ) -> tuple[list[Job], int, str | None]:
-        """Jobs newest first after ``cursor`` (an id), the count and the next cursor."""
-        index = status_index(status)
+        """Jobs newest first after ``cursor`` (an id), the count and the next cursor.
+
+        With ``owner`` (auth on), only that owner's jobs: its own index, intersected with the
+        status index when filtered by status.
+        """
         jobs: list[Job] = []
         upper = f"({cursor}" if cursor else "+"
         while len(jobs) <= limit:
-            page = await self.redis.zrange(
-                index, upper, "-", desc=True, bylex=True, offset=0, num=limit + 1 - len(jobs)
-            )
-            ids = [job_id.decode() for job_id in cast(list[bytes], page)]
+            page = await self._ids(owner, status, upper, limit + 1 - len(jobs))
+            ids = [job_id.decode() for job_id in page]
             if not ids:
                 break
             pipe = self.redis.pipeline(transaction=False)
@@ -131,11 +158,11 @@ class AsyncJobStore:
                     jobs.append(job)
             if gone:  # expired: drop them from every index
                 pipe = self.redis.pipeline(transaction=False)
-                for name in all_indexes():
+                for name in all_indexes(owner):
                     pipe.zrem(name, *gone)
                 await pipe.execute()
             upper = f"({ids[-1]}"
-        count = await self.redis.zcard(index)
+        count = await self._count(owner, status)
         next_cursor = jobs[limit - 1].id if len(jobs) > limit else None
         return jobs[:limit], count, next_cursor
 
@@ -221,6 +248,6 @@ class AsyncJobStore:
         pipe = self.redis.pipeline(transaction=True)
         pipe.set(keys.cancel, 1, exat=job.expire_at)
         pipe.delete(*keys.data())
-        for name in all_indexes():
+        for name in all_indexes(job.owner):
             pipe.zrem(name, job.id)
         await pipe.execute()

@@ -25,6 +25,7 @@ from worker.store import (
     loads,
     new_job_id,
     now_iso,
+    owner_sweeps,
     stream_id,
     sweep_key,
 )
@@ -45,6 +46,7 @@ class Sweep:
     job_ids: list[str]
     values: list[dict[str, Any]]
     cached: dict[str, Any] = field(default_factory=dict)  # "init_std:{id}", "reach:{id}"
+    owner: str | None = None  # the key id that made it (auth on)
 
     @classmethod
     def from_reply(cls, reply: dict[bytes, bytes]) -> Sweep | None:
@@ -62,6 +64,7 @@ class Sweep:
             job_ids=loads(h["job_ids"]),
             values=loads(h["values"]),
             cached=cached,
+            owner=h["owner"].decode() if h.get("owner") else None,
         )
 
 
@@ -85,34 +88,43 @@ class AsyncSweepStore:
         job_ids: list[str],
         values: list[dict[str, Any]],
         ttl: int,
+        owner: str = "",
     ) -> Sweep:
         sweep_id = new_job_id()
         created = created_seconds(sweep_id)
         sweep = Sweep(
             sweep_id, now_iso(created), int(created + ttl) + 1, base, vary, target_cost,
-            job_ids, values,
+            job_ids, values, owner=owner or None,
         )  # fmt: skip
         fields: dict[str, str | int | float | bytes] = {
             "id": sweep.id, "created_at": sweep.created_at, "expire_at": sweep.expire_at,
             "base": dumps(base), "vary": dumps(vary), "target_cost": target_cost,
             "job_ids": dumps(job_ids), "values": dumps(values),
         }  # fmt: skip
+        indexes = [SWEEPS_INDEX, owner_sweeps(owner)] if owner else [SWEEPS_INDEX]
+        if owner:
+            fields["owner"] = owner
         pipe = self.redis.pipeline(transaction=True)
         pipe.hset(sweep_key(sweep_id), mapping=fields)  # type: ignore[arg-type]
         pipe.expireat(sweep_key(sweep_id), sweep.expire_at)
-        pipe.zadd(SWEEPS_INDEX, {sweep_id: 0})
-        pipe.zremrangebylex(SWEEPS_INDEX, "-", f"({id_horizon(time.time() - ttl)}")
+        for index in indexes:
+            pipe.zadd(index, {sweep_id: 0})
+            pipe.zremrangebylex(index, "-", f"({id_horizon(time.time() - ttl)}")
         await pipe.execute()
         return sweep
 
     async def get(self, sweep_id: str) -> Sweep | None:
         return Sweep.from_reply(cast(Any, await self.redis.hgetall(sweep_key(sweep_id))))
 
-    async def page(self, limit: int, cursor: str | None) -> tuple[list[Sweep], int, str | None]:
-        """Sweeps newest first after ``cursor`` (an id), the count and the next cursor."""
+    async def page(
+        self, limit: int, cursor: str | None, owner: str = ""
+    ) -> tuple[list[Sweep], int, str | None]:
+        """Sweeps newest first after ``cursor`` (an id), the count and the next cursor; with
+        ``owner``, that owner's only."""
+        index = owner_sweeps(owner) if owner else SWEEPS_INDEX
         upper = f"({cursor}" if cursor else "+"
         page = await self.redis.zrange(
-            SWEEPS_INDEX, upper, "-", desc=True, bylex=True, offset=0, num=limit + 1
+            index, upper, "-", desc=True, bylex=True, offset=0, num=limit + 1
         )
         ids = [sweep_id.decode() for sweep_id in cast(list[bytes], page)]
         pipe = self.redis.pipeline(transaction=False)
@@ -121,9 +133,9 @@ class AsyncSweepStore:
         found = [Sweep.from_reply(reply) for reply in await pipe.execute()]
         gone = [sweep_id for sweep_id, sweep in zip(ids, found, strict=True) if sweep is None]
         if gone:  # expired
-            await self.redis.zrem(SWEEPS_INDEX, *gone)
+            await self.redis.zrem(index, *gone)
         sweeps = [sweep for sweep in found if sweep is not None]
-        count = await self.redis.zcard(SWEEPS_INDEX)
+        count = await self.redis.zcard(index)
         next_cursor = ids[limit - 1] if len(ids) > limit else None
         return sweeps[:limit], count, next_cursor
 
@@ -166,4 +178,6 @@ class AsyncSweepStore:
         pipe = self.redis.pipeline(transaction=True)
         pipe.delete(sweep_key(sweep.id))
         pipe.zrem(SWEEPS_INDEX, sweep.id)
+        if sweep.owner:
+            pipe.zrem(owner_sweeps(sweep.owner), sweep.id)
         await pipe.execute()

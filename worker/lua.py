@@ -101,12 +101,14 @@ return {status or '', redis.call('EXISTS', KEYS[2])}
 )
 
 # KEYS: source job hash, records, params, dataset; the copy's four keys in the same order;
-#       the all-jobs index, the succeeded index, the spec key
-# ARGV: the copy's id, its created_at, its expire_at
-# A succeeded job becomes a new succeeded job with its own copies of every result (so deleting
-# either leaves the other whole); returns the copy's hash, or {} if the source has not succeeded.
+#       the all-jobs index, the succeeded index, the spec key, the owner's index (or all-jobs)
+# ARGV: the copy's id, its created_at, its expire_at, the owner ('' with auth off)
+# A succeeded job of the same owner becomes a new succeeded job with its own copies of every
+# result (so deleting either leaves the other whole); returns the copy's hash, or {} if the
+# source has not succeeded or is another owner's.
 REUSE = """
 if redis.call('HGET', KEYS[1], 'status') ~= 'succeeded' then return {} end
+if (redis.call('HGET', KEYS[1], 'owner') or '') ~= ARGV[4] then return {} end
 local origin = redis.call('HGET', KEYS[1], 'reused_from')
 if not origin or origin == '' then origin = redis.call('HGET', KEYS[1], 'id') end
 redis.call('HSET', KEYS[5], unpack(redis.call('HGETALL', KEYS[1])))
@@ -119,6 +121,80 @@ end
 for k = 5, 8 do redis.call('EXPIREAT', KEYS[k], ARGV[3]) end
 redis.call('ZADD', KEYS[9], 0, ARGV[1])
 redis.call('ZADD', KEYS[10], 0, ARGV[1])
+redis.call('ZADD', KEYS[12], 0, ARGV[1])
 redis.call('SET', KEYS[11], ARGV[1], 'EXAT', ARGV[3])
 return redis.call('HGETALL', KEYS[5])
 """
+
+# KEYS: two sorted sets of ids at score 0 (an owner's jobs, a status index)
+# ARGV: upper bound ('+' or '(id'), how many ids at most (0: count them all instead)
+# The ids in both, newest first below the bound (or their number): walks the smaller set and
+# keeps the ids the other holds, so it costs the smaller set's size at worst.
+INTERSECT = """
+local small, big = KEYS[1], KEYS[2]
+if redis.call('ZCARD', big) < redis.call('ZCARD', small) then small, big = big, small end
+local upper, want, found, n = ARGV[1], tonumber(ARGV[2]), {}, 0
+while want == 0 or #found < want do
+  local ids = redis.call('ZRANGE', small, upper, '-', 'BYLEX', 'REV', 'LIMIT', 0, 512)
+  if #ids == 0 then break end
+  for _, id in ipairs(ids) do
+    if redis.call('ZSCORE', big, id) then
+      n = n + 1
+      if want > 0 then
+        found[#found + 1] = id
+        if #found == want then break end
+      end
+    end
+  end
+  upper = '(' .. ids[#ids]
+end
+if want == 0 then return n end
+return found
+"""
+
+# KEYS: a subject's submission times (sorted set)
+# ARGV: the limit, the window in seconds, a unique member for this submission
+# A sliding window on the server's clock: admits while fewer than the limit were admitted in
+# the last window. Returns {admitted (0/1), count, seconds until a slot frees (string)}.
+RATE = (
+    _NOW
+    + """
+local t, window = now(), tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', t - window)
+local count = redis.call('ZCARD', KEYS[1])
+if count >= tonumber(ARGV[1]) then
+  local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+  return {0, count, tostring(tonumber(oldest[2]) + window - t)}
+end
+redis.call('ZADD', KEYS[1], t, ARGV[3])
+redis.call('EXPIRE', KEYS[1], math.ceil(window) + 1)
+return {1, count + 1, '0'}
+"""
+)
+
+# KEYS: a subject's active job ids (sorted set, score = when admitted)
+# ARGV: the limit, the job hash key prefix, the cancel flag's suffix, seconds a reserved id may
+#       go without its hash, the set's idle expiry, then the new job ids
+# First drops the ids whose job has ended, or whose hash is gone: deleted (its cancel flag
+# stays), expired, or a reservation never used; then admits all the new ids or none. The job
+# keys are read by name (prefix + id + suffix): like the store, this assumes one Redis.
+ADMIT = (
+    _NOW
+    + """
+local t = now()
+local members = redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES')
+for i = 1, #members, 2 do
+  local id = members[i]
+  local status = redis.call('HGET', ARGV[2] .. id, 'status')
+  local ended = status and status ~= 'queued' and status ~= 'running'
+  local gone = not status and (t - tonumber(members[i + 1]) > tonumber(ARGV[4])
+    or redis.call('EXISTS', ARGV[2] .. id .. ARGV[3]) == 1)
+  if ended or gone then redis.call('ZREM', KEYS[1], id) end
+end
+local count = redis.call('ZCARD', KEYS[1])
+if count + #ARGV - 5 > tonumber(ARGV[1]) then return {0, count} end
+for i = 6, #ARGV do redis.call('ZADD', KEYS[1], t, ARGV[i]) end
+redis.call('EXPIRE', KEYS[1], ARGV[5])
+return {1, count + #ARGV - 5}
+"""
+)

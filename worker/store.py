@@ -3,18 +3,26 @@
 Keys of job ``{id}`` (every one expires at the job's ``expire_at``, creation + TTL):
 
 - ``initlab:job:{id}`` hash: id, status, progress, iteration, iterations, spec, spec_hash,
-  created_at, started_at, finished_at, summary, error, deliveries, heartbeat, expire_at
+  created_at, started_at, finished_at, summary, error, deliveries, heartbeat, expire_at, and
+  with auth on ``owner``: the stable id of the API key that made it (never the key)
 - ``initlab:job:{id}:records`` stream, one entry per record, entry id ``{iteration}-1``,
   so ranges by iteration are direct and a rewrite of an iteration is refused
 - ``initlab:job:{id}:params`` hash iteration -> parameter snapshot JSON
 - ``initlab:job:{id}:dataset`` string, the 2D data the job trained on
 - ``initlab:job:{id}:cancel`` flag the training loop polls
 - ``initlab:spec:{hash}`` string: the id of the latest job created with that resolved spec;
-  when that job has succeeded, an identical submission gets a copy of it (``reuse_call``)
+  when that job has succeeded, an identical submission gets a copy of it (``reuse_call``);
+  with auth on ``initlab:spec:{owner}:{hash}``: a key only ever reuses its own jobs
 
 A sweep ``{id}`` is the hash ``initlab:sweep:{id}`` (id, created_at, expire_at, base, vary,
-target_cost, job_ids, values, and per-job results cached once known) beside its jobs, and its
-id sits in the sorted set ``initlab:sweeps``; it expires like a job.
+target_cost, job_ids, values, owner, and per-job results cached once known) beside its jobs,
+and its id sits in the sorted set ``initlab:sweeps``; it expires like a job.
+
+With auth on, an owner's job and sweep ids also sit in ``initlab:owner:{owner}:jobs`` and
+``...:sweeps`` (sorted like the indexes below; a listing by status intersects the owner's with
+the status index, ``lua.INTERSECT``). Limits per subject (an owner, or ``ip:{address}`` with
+auth off): ``initlab:limit:{subject}:submissions``, the times of the last window's submissions
+(``lua.RATE``), and ``...:active``, ids that may still be queued or running (``lua.ADMIT``).
 
 Metrics: ``initlab:metrics:job_seconds:{status}`` hashes, the run-time histogram of the jobs
 that ended with that status (``durations_key``); they never expire (cumulative counters).
@@ -52,8 +60,25 @@ def status_index(status: str | None) -> str:
     return JOBS_INDEX if status is None else f"{JOBS_INDEX}:{status}"
 
 
-def spec_key(spec_hash: str) -> str:
-    return f"{PREFIX}:spec:{spec_hash}"
+def spec_key(spec_hash: str, owner: str = "") -> str:
+    return f"{PREFIX}:spec:{owner}:{spec_hash}" if owner else f"{PREFIX}:spec:{spec_hash}"
+
+
+def owner_index(owner: str) -> str:
+    """Sorted set of the ids of an owner's jobs (score 0, sorted by id like the indexes)."""
+    return f"{PREFIX}:owner:{owner}:jobs"
+
+
+def owner_sweeps(owner: str) -> str:
+    return f"{PREFIX}:owner:{owner}:sweeps"
+
+
+def rate_key(subject: str) -> str:
+    return f"{PREFIX}:limit:{subject}:submissions"
+
+
+def active_key(subject: str) -> str:
+    return f"{PREFIX}:limit:{subject}:active"
 
 
 SWEEPS_INDEX = f"{PREFIX}:sweeps"
@@ -188,6 +213,7 @@ class Job:
     deliveries: int = 0
     heartbeat: float | None = None
     reused_from: str | None = None  # the job whose results this one copied
+    owner: str | None = None  # the key id that made it (auth on); None: made with auth off
 
     @property
     def keys(self) -> Keys:
@@ -232,6 +258,7 @@ class Job:
             deliveries=int(h.get("deliveries") or 0),
             heartbeat=float(heartbeat) if heartbeat else None,
             reused_from=text("reused_from"),
+            owner=text("owner"),
         )
 
 
@@ -239,7 +266,9 @@ def error_json(kind: str, message: str) -> bytes:
     return dumps({"type": kind, "message": message})
 
 
-def queue_create(pipe: Any, job_id: str, spec: dict[str, Any], spec_hash: str, ttl: int) -> Job:
+def queue_create(
+    pipe: Any, job_id: str, spec: dict[str, Any], spec_hash: str, ttl: int, owner: str = ""
+) -> Job:
     """Queue on ``pipe`` (sync or async) the commands that store a new queued job; the job."""
     created = created_seconds(job_id)
     expire_at = int(created + ttl) + 1
@@ -250,9 +279,12 @@ def queue_create(pipe: Any, job_id: str, spec: dict[str, Any], spec_hash: str, t
         "spec_hash": spec_hash, "created_at": now_iso(created), "deliveries": 0,
         "expire_at": expire_at,
     }  # fmt: skip
+    if owner:
+        fields["owner"] = owner
+        pipe.zadd(owner_index(owner), {job_id: 0})
     pipe.hset(keys.job, mapping=fields)
     pipe.expireat(keys.job, expire_at)
-    pipe.set(spec_key(spec_hash), job_id, exat=expire_at)
+    pipe.set(spec_key(spec_hash, owner), job_id, exat=expire_at)
     for status in (None, "queued"):
         pipe.zadd(status_index(status), {job_id: 0})
     job = Job.from_reply({k.encode(): str(v).encode() for k, v in fields.items() if k != "spec"})
@@ -261,11 +293,12 @@ def queue_create(pipe: Any, job_id: str, spec: dict[str, Any], spec_hash: str, t
     return job
 
 
-def queue_trim(pipe: Any, ttl: int) -> None:
-    """Queue on ``pipe`` the removal from every index of the ids created over ``ttl`` ago."""
+def queue_trim(pipe: Any, ttl: int, indexes: list[str] | None = None) -> None:
+    """Queue on ``pipe`` the removal of the ids created over ``ttl`` ago from ``indexes``
+    (default: every status index)."""
     horizon = f"({id_horizon(time.time() - ttl)}"
-    for status in (None, *STATUSES):
-        pipe.zremrangebylex(status_index(status), "-", horizon)
+    for index in all_indexes() if indexes is None else indexes:
+        pipe.zremrangebylex(index, "-", horizon)
 
 
 def read_job_call(job_id: str, grace: float | None) -> tuple[list[str], list[Any]]:
@@ -291,17 +324,23 @@ def transition_reply(reply: list[Any]) -> tuple[bool, str | None]:
 
 
 def reuse_call(
-    source_id: str, new_id: str, spec_hash: str, ttl: int
+    source_id: str, new_id: str, spec_hash: str, ttl: int, owner: str = ""
 ) -> tuple[list[str], list[Any]]:
-    """Keys and args of the reuse script: job ``new_id`` as a copy of succeeded ``source_id``."""
+    """Keys and args of the reuse script: job ``new_id`` as a copy of succeeded ``source_id``.
+
+    The source must belong to ``owner`` ("" with auth off): a key never reuses another's job.
+    """
     created = created_seconds(new_id)
     source, copy = Keys(source_id), Keys(new_id)
     keys = [*source.data(), *copy.data(), status_index(None), status_index("succeeded")]
-    return [*keys, spec_key(spec_hash)], [new_id, now_iso(created), int(created + ttl) + 1]
+    keys += [spec_key(spec_hash, owner), owner_index(owner) if owner else status_index(None)]
+    return keys, [new_id, now_iso(created), int(created + ttl) + 1, owner]
 
 
-def all_indexes() -> list[str]:
-    return [status_index(None), *map(status_index, STATUSES)]
+def all_indexes(owner: str | None = None) -> list[str]:
+    """Every index an id may sit in: by status, and the owner's when given."""
+    indexes = [status_index(None), *map(status_index, STATUSES)]
+    return [*indexes, owner_index(owner)] if owner else indexes
 
 
 def durations_key(status: str) -> str:

@@ -2,9 +2,9 @@
 
 from fastapi import APIRouter
 
-from api.routes import catalog, datasets, events, health, jobs, pages, plots, sweeps
+from api.routes import catalog, datasets, events, health, jobs, pages, plots, share, sweeps
 
 api_router = APIRouter()
 # pages last: it ends with a catch-all for static files
-for module in (jobs, events, plots, sweeps, datasets, catalog, health, pages):
+for module in (jobs, share, events, plots, sweeps, datasets, catalog, health, pages):
     api_router.include_router(module.router)

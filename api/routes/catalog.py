@@ -5,13 +5,17 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
+from api.auth import AUTH_RESPONSES, require_key
 from api.deps import resolve_spec
+from api.limits import TOO_LARGE
 from api.models import PresetsPublic
 from engine.spec import SpecRequest
 
-router = APIRouter(prefix="/v1", tags=["catalog"])
+router = APIRouter(
+    prefix="/v1", tags=["catalog"], dependencies=[Depends(require_key)], responses=AUTH_RESPONSES
+)
 
 
 @cache
@@ -41,7 +45,7 @@ def read_presets() -> PresetsPublic:
     return _presets()
 
 
-@router.post("/theory/variance")
+@router.post("/theory/variance", responses=TOO_LARGE)
 def variance(body: SpecRequest) -> dict[str, Any]:
     """Predicted forward and backward variance per layer beside the measured one, at init."""
     from engine.theory import variance_report

@@ -7,9 +7,10 @@ from typing import Annotated, Literal
 
 import numpy as np
 from anyio import to_thread
-from fastapi import APIRouter, HTTPException, Query, Response
+from fastapi import APIRouter, Depends, HTTPException, Query, Response
 from pydantic import BaseModel, Field, ValidationError
 
+from api.auth import AUTH_RESPONSES, require_key
 from api.deps import SettingsDep
 from api.errors import invalid
 from api.models import DatasetPublic, Message
@@ -18,7 +19,12 @@ from engine.mnist import IMAGE_SHAPE, images, load_mnist
 from engine.spec import DATASETS_2D, DATASETS_IMAGE, DatasetSpec
 from worker.store import dumps
 
-router = APIRouter(prefix="/v1/datasets", tags=["datasets"])
+router = APIRouter(
+    prefix="/v1/datasets",
+    tags=["datasets"],
+    dependencies=[Depends(require_key)],
+    responses=AUTH_RESPONSES,
+)
 
 MAX_IMAGES = 1000  # ten 10x10 grids per request; 784 kB of pixels
 IMMUTABLE = "public, max-age=86400"  # the same query always gives the same bytes

@@ -9,12 +9,13 @@ import redis.exceptions
 from fastapi import APIRouter, Header, Query
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
+from api.auth import AUTH_RESPONSES
 from api.deps import JobDep, SettingsDep, StoreDep
 from engine.spec import MAX_ITERATIONS
 from worker.async_store import AsyncJobStore
 from worker.store import Job, dumps
 
-router = APIRouter(prefix="/v1/jobs", tags=["events"])
+router = APIRouter(prefix="/v1/jobs", tags=["events"], responses=AUTH_RESPONSES)
 
 BATCH = 500  # records per read
 

@@ -6,8 +6,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Response
 
-from api.deps import CeleryDep, JobDep, SettingsDep, StoreDep, resolve_spec
+from api.auth import AUTH_RESPONSES
+from api.deps import CallerDep, CeleryDep, JobDep, OwnedJobDep, SettingsDep, StoreDep, resolve_spec
 from api.errors import invalid
+from api.limits import BUSY, TOO_LARGE, QuotaDep, SubmissionLimit
 from api.models import (
     RECORD_FIELDS,
     DatasetPublic,
@@ -23,15 +25,25 @@ from api.submission import submit
 from engine.spec import DATASETS_IMAGE
 from worker.store import FINAL, JOB_ID, dumps, record_fields
 
-router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
+router = APIRouter(prefix="/v1/jobs", tags=["jobs"], responses=AUTH_RESPONSES)
 
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": Message, "description": "no such job"}}
 JSON = "application/json"
 
 
-@router.post("", status_code=202, responses={429: {"model": Message}, 503: {"model": Message}})
+@router.post(
+    "",
+    status_code=202,
+    responses={**TOO_LARGE, **BUSY, 503: {"model": Message}},
+    dependencies=[SubmissionLimit],
+)
 async def create_job(
-    body: JobCreate, response: Response, store: StoreDep, celery: CeleryDep, settings: SettingsDep
+    body: JobCreate,
+    response: Response,
+    store: StoreDep,
+    celery: CeleryDep,
+    settings: SettingsDep,
+    quota: QuotaDep,
 ) -> JobPublic:
     """Submit an experiment: 202 with ``Location``; it runs on a worker.
 
@@ -39,7 +51,9 @@ async def create_job(
     is answered at once with a copy of that job's results, naming it in ``reused_from``.
     """
     spec = resolve_spec(body.spec_request())
-    job = await submit(spec, force=body.force, store=store, celery=celery, settings=settings)
+    job = await submit(
+        spec, force=body.force, store=store, celery=celery, settings=settings, quota=quota
+    )
     response.headers["Location"] = f"/v1/jobs/{job.id}"
     return JobPublic.of(job)
 
@@ -48,15 +62,17 @@ async def create_job(
 async def list_jobs(
     store: StoreDep,
     settings: SettingsDep,
+    caller: CallerDep,
     status: JobStatus | None = None,
     limit: Annotated[int | None, Query(ge=1, description="page size")] = None,
     cursor: Annotated[str | None, Query(pattern=JOB_ID.pattern, description="`next`")] = None,
 ) -> JobsPublic:
-    """Jobs, newest first, one page at a time; filter by ``status``."""
+    """Jobs, newest first, one page at a time; filter by ``status``. With auth on, the
+    caller's own jobs only."""
     limit = limit or settings.jobs_page_default
     if limit > settings.jobs_page_max:
         raise invalid(("query", "limit"), f"at most {settings.jobs_page_max} jobs per page")
-    jobs, count, next_cursor = await store.list_jobs(status, limit, cursor)
+    jobs, count, next_cursor = await store.list_jobs(status, limit, cursor, caller.owner)
     return JobsPublic(data=[JobPublic.of(job) for job in jobs], count=count, next=next_cursor)
 
 
@@ -147,7 +163,7 @@ async def read_dataset(job: JobDep, store: StoreDep) -> Response:
     status_code=202,
     responses={**NOT_FOUND, 409: {"model": Message, "description": "already finished"}},
 )
-async def cancel_job(job: JobDep, store: StoreDep) -> JobPublic:
+async def cancel_job(job: OwnedJobDep, store: StoreDep) -> JobPublic:
     """Stop a queued or running job; it ends ``cancelled`` and keeps its records."""
     before = job.status if job.status in FINAL else await store.cancel(job.id, job.expire_at)
     if before is None:
@@ -158,7 +174,7 @@ async def cancel_job(job: JobDep, store: StoreDep) -> JobPublic:
 
 
 @router.delete("/{job_id}", status_code=204, responses=NOT_FOUND)
-async def delete_job(job: JobDep, store: StoreDep) -> Response:
+async def delete_job(job: OwnedJobDep, store: StoreDep) -> Response:
     """Cancel the job if active and delete everything stored for it."""
     await store.delete(job)
     return Response(status_code=204)

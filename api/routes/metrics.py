@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from prometheus_client import CONTENT_TYPE_PLAIN_0_0_4
 
+from api.auth import AUTH_RESPONSES, metrics_access
 from api.observability import exposition
 
 router = APIRouter(tags=["observability"])
@@ -13,7 +14,11 @@ router = APIRouter(tags=["observability"])
 @router.get(
     "/metrics",
     response_class=Response,
-    responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text format"}},
+    responses={
+        200: {"content": {"text/plain": {}}, "description": "Prometheus text format"},
+        401: AUTH_RESPONSES[401],
+    },
+    dependencies=[Depends(metrics_access)],
 )
 async def read_metrics(request: Request) -> Response:
     """Request latency, jobs by status, queue length, job durations (Prometheus text)."""

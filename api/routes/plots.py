@@ -9,12 +9,13 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, HTTPException, Query, Response
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import JobDep, StoreDep
+from api.auth import AUTH_RESPONSES
+from api.deps import JobDep, ReaderDep, StoreDep
 from api.models import Message
 from worker.async_store import AsyncJobStore
 from worker.store import Job, loads
 
-router = APIRouter(prefix="/v1/jobs", tags=["plots"])
+router = APIRouter(prefix="/v1/jobs", tags=["plots"], responses=AUTH_RESPONSES)
 
 PLOTS = ("cost", "boundary", "histograms")
 MAX_COST_POINTS = 2000  # the cost curve is downsampled to about this many points
@@ -127,6 +128,7 @@ async def _histograms(job: Job, store: AsyncJobStore, iteration: int | None, fie
 async def read_plot(
     job: JobDep,
     store: StoreDep,
+    caller: ReaderDep,
     name: str,
     iteration: Annotated[
         int | None, Query(ge=0, description="draw the state at this iteration; default the last")
@@ -144,5 +146,7 @@ async def read_plot(
         body = await _histograms(job, store, iteration, field)
     else:
         raise HTTPException(404, f"unknown plot {name!r}; known: {', '.join(PLOTS)}")
-    cache = "public, max-age=86400" if job.final else "no-cache"
+    # with auth on, no shared cache may keep a private job's plot
+    cache = f"{'public' if caller.anonymous else 'private'}, max-age=86400"
+    cache = cache if job.final else "no-cache"
     return Response(body, media_type=SVG, headers={"Cache-Control": cache})

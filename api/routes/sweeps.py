@@ -11,8 +11,10 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
-from api.deps import CeleryDep, SettingsDep, StoreDep
+from api.auth import AUTH_RESPONSES, require_key
+from api.deps import CallerDep, CeleryDep, SettingsDep, StoreDep
 from api.errors import ORJSONResponse
+from api.limits import BUSY, TOO_LARGE, QuotaDep, SubmissionLimit
 from api.models import Message, SweepPublic, SweepsPublic, VariationPublic
 from api.submission import ensure_capacity, submit
 from engine.spec import ExperimentSpec, resolve
@@ -20,7 +22,13 @@ from engine.sweep import SweepCreate, iterations_to_reach, rank, variations
 from worker.async_sweeps import AsyncSweepStore, Sweep
 from worker.store import ACTIVE, JOB_ID, Job, is_job_id
 
-router = APIRouter(prefix="/v1/sweeps", tags=["sweeps"], default_response_class=ORJSONResponse)
+router = APIRouter(
+    prefix="/v1/sweeps",
+    tags=["sweeps"],
+    default_response_class=ORJSONResponse,
+    dependencies=[Depends(require_key)],
+    responses=AUTH_RESPONSES,
+)
 
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": Message, "description": "no sweep"}}
 PAGE_DEFAULT, PAGE_MAX = 20, 100
@@ -36,9 +44,10 @@ SweepStoreDep = Annotated[AsyncSweepStore, Depends(get_sweeps)]
 async def get_sweep(
     sweep_id: Annotated[str, Path(description="the sweep id (32 hex digits)")],
     sweeps: SweepStoreDep,
+    caller: CallerDep,
 ) -> Sweep:
     sweep = await sweeps.get(sweep_id) if is_job_id(sweep_id) else None
-    if sweep is None:
+    if sweep is None or not caller.owns(sweep.owner):  # another key's: as if unknown
         raise HTTPException(404, f"sweep {sweep_id} not found (unknown, deleted or expired)")
     return sweep
 
@@ -150,7 +159,12 @@ def _variation(
     )
 
 
-@router.post("", status_code=202, responses={429: {"model": Message}, 503: {"model": Message}})
+@router.post(
+    "",
+    status_code=202,
+    responses={**TOO_LARGE, **BUSY, 503: {"model": Message}},
+    dependencies=[SubmissionLimit],
+)
 async def create_sweep(
     body: SweepCreate,
     response: Response,
@@ -158,6 +172,7 @@ async def create_sweep(
     sweeps: SweepStoreDep,
     celery: CeleryDep,
     settings: SettingsDep,
+    quota: QuotaDep,
 ) -> SweepPublic:
     """Run every variation of a base spec as a job: 202 with ``Location``.
 
@@ -166,16 +181,22 @@ async def create_sweep(
     """
     specs = resolve_variations(body)
     await ensure_capacity(store, settings, len(specs))
-    context = {"store": store, "celery": celery, "settings": settings, "check_capacity": False}
+    reserved = await quota.reserve(len(specs))  # the caller's slots, for every variation
+    context = {"store": store, "celery": celery, "settings": settings, "quota": quota}
     jobs: list[Job] = []
     try:
-        for _, spec in specs:
-            jobs.append(await submit(spec, force=body.force, **context))
+        for (_, spec), job_id in zip(specs, reserved, strict=True):
+            job = await submit(
+                spec, force=body.force, job_id=job_id, check_capacity=False, **context
+            )
+            jobs.append(job)
     except Exception:  # no half sweep left running
         for job in jobs:
             with contextlib.suppress(redis.exceptions.RedisError):
                 await store.cancel(job.id, job.expire_at)
+        await quota.release(reserved)
         raise
+    await quota.release([i for i, job in zip(reserved, jobs, strict=True) if job.id != i])
     sweep = await sweeps.create(
         body.base.model_dump(exclude_none=True),
         body.vary,
@@ -183,6 +204,7 @@ async def create_sweep(
         [job.id for job in jobs],
         [values for values, _ in specs],
         settings.job_ttl_seconds,
+        quota.owner,
     )
     response.headers["Location"] = f"/v1/sweeps/{sweep.id}"
     return await sweep_public(sweep, sweeps)
@@ -191,11 +213,12 @@ async def create_sweep(
 @router.get("")
 async def list_sweeps(
     sweeps: SweepStoreDep,
+    caller: CallerDep,
     limit: Annotated[int, Query(ge=1, le=PAGE_MAX, description="page size")] = PAGE_DEFAULT,
     cursor: Annotated[str | None, Query(pattern=JOB_ID.pattern, description="`next`")] = None,
 ) -> SweepsPublic:
-    """Sweeps, newest first, one page at a time."""
-    page, count, next_cursor = await sweeps.page(limit, cursor)
+    """Sweeps, newest first, one page at a time (with auth on, the caller's own)."""
+    page, count, next_cursor = await sweeps.page(limit, cursor, caller.owner)
     data = [await sweep_public(sweep, sweeps) for sweep in page]
     return SweepsPublic(data=data, count=count, next=next_cursor)
 

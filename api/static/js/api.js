@@ -14,13 +14,23 @@ function describe(body, fallback) {
   return fallback;
 }
 
+let shareToken = null;
+/** Read through a share link (embeds): its token goes on every request as `?share=`. */
+export function useShare(token) {
+  shareToken = token || null;
+}
+export function withShare(path) {
+  if (!shareToken) return path;
+  return `${path}${path.includes("?") ? "&" : "?"}share=${encodeURIComponent(shareToken)}`;
+}
+
 async function request(method, path, body) {
   const init = { method, headers: {} };
   if (body !== undefined) {
     init.headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(body);
   }
-  const response = await fetch(path, init);
+  const response = await fetch(withShare(path), init);
   if (!response.ok) {
     let parsed = null;
     try { parsed = await response.json(); } catch { /* not JSON */ }
@@ -141,7 +151,7 @@ export async function mnistImages(indices, split = "test") {
  */
 export function stream(id, { after = null, onRecord, onStatus, onEnd, onError }) {
   const query = after === null ? "" : `?last_event_id=${after}`;
-  const source = new EventSource(`/v1/jobs/${id}/events${query}`);
+  const source = new EventSource(withShare(`/v1/jobs/${id}/events${query}`));
   source.addEventListener("record", (event) => onRecord(JSON.parse(event.data)));
   source.addEventListener("status", (event) => onStatus && onStatus(JSON.parse(event.data)));
   source.addEventListener("end", (event) => {

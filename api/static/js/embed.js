@@ -1,6 +1,7 @@
 // /embed/{view}?job=ID: one figure of one job with minimal chrome, for an iframe on another
 // site. Views: cost, boundary, histograms (?field=activations), network (?links=gradients).
-// A running job is followed live through its event stream.
+// A running job is followed live through its event stream. With auth on, add the job's share
+// token (&share=TOKEN, from POST /v1/jobs/{id}/share): every request then carries it.
 import * as api from "./api.js";
 import * as charts from "./charts.js";
 import { drawNetwork, layerNames, linkValues } from "./network.js";
@@ -10,6 +11,7 @@ const title = document.getElementById("embed-title");
 const view = window.location.pathname.split("/").filter(Boolean)[1];
 const query = new URLSearchParams(window.location.search);
 const jobId = query.get("job");
+api.useShare(query.get("share"));
 
 function area(className = "chart") {
   const div = document.createElement("div");
@@ -22,7 +24,7 @@ function caption(job, record) {
   const s = job.spec;
   const at = record ? ` · iteration ${record.iteration}` : "";
   title.innerHTML = "";
-  const link = Object.assign(document.createElement("a"), { href: `/v1/jobs/${job.id}`, target: "_blank", textContent: "initlab" });
+  const link = Object.assign(document.createElement("a"), { href: api.withShare(`/v1/jobs/${job.id}`), target: "_blank", textContent: "initlab" });
   title.append(link, ` · ${view} · ${s.init.method} · ${s.dataset.name} · ${s.model.activation}${at}`);
 }
 

@@ -1,0 +1,139 @@
+"""Limits, held in Redis so they hold across API processes; each refusal names its limit.
+
+- ``SUBMISSIONS_PER_MINUTE``: POST /v1/jobs and POST /v1/sweeps per API key (per client
+  address when auth is off), a sliding window: 429 with ``Retry-After``;
+- ``MAX_ACTIVE_JOBS_PER_KEY``: queued + running jobs per key (per address): 429;
+- ``MAX_BODY_BYTES``: a request body, from ``Content-Length`` and while it is read: 413;
+- the work budget of one job is the spec's (engine/spec.py): 422.
+
+``MAX_ACTIVE_JOBS`` (api/submission.py) caps the whole service.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Annotated, Any
+
+import redis.exceptions
+from fastapi import Depends, HTTPException, Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.auth import Principal
+from api.deps import CallerDep, SettingsDep
+from api.errors import ORJSONResponse
+from api.models import Message as MessageModel
+from worker.async_limits import AsyncLimits
+from worker.config import Settings
+
+TOO_LARGE: dict[int | str, dict[str, Any]] = {
+    413: {"model": MessageModel, "description": "the body is over MAX_BODY_BYTES"}
+}
+BUSY: dict[int | str, dict[str, Any]] = {
+    429: {"model": MessageModel, "description": "a rate or active-jobs limit; see Retry-After"}
+}
+
+
+def _per(caller: Principal) -> str:
+    return "per key" if caller.owner else "per client address"
+
+
+async def limit_submissions(request: Request, caller: CallerDep, settings: SettingsDep) -> None:
+    """429 with ``Retry-After`` when the caller made its submissions of the last minute."""
+    limit = settings.submissions_per_minute
+    if not limit:
+        return
+    limits: AsyncLimits = request.app.state.limits
+    decision = await limits.hit(caller.subject, limit)
+    if not decision.admitted:
+        reason = (
+            f"rate limit: {limit} submissions per minute {_per(caller)}; "
+            f"retry in {decision.retry_after} s"
+        )
+        raise HTTPException(429, reason, {"Retry-After": str(decision.retry_after)})
+
+
+class Quota:
+    """A caller's slots for active jobs: reserved before jobs are created, in one atomic step."""
+
+    def __init__(self, limits: AsyncLimits, settings: Settings, caller: Principal) -> None:
+        self.limits, self.settings, self.caller = limits, settings, caller
+
+    @property
+    def owner(self) -> str:
+        return self.caller.owner
+
+    async def reserve(self, n: int) -> list[str | None]:
+        """Ids for ``n`` new jobs (None: no per-key limit, any id), or a 429."""
+        limit = self.settings.max_active_jobs_per_key
+        if not limit:
+            return [None] * n
+        ttl = self.settings.job_ttl_seconds
+        admission = await self.limits.admit(self.caller.subject, limit, n, ttl)
+        if not admission.admitted:
+            more = f"{n} more would make {admission.active + n}" if n > 1 else "that many are"
+            reason = (
+                f"active jobs limit: {limit} queued or running jobs {_per(self.caller)}; "
+                f"{more} now; wait for one to end or cancel one"
+            )
+            raise HTTPException(429, reason)
+        return list(admission.job_ids)
+
+    async def release(self, job_ids: list[str | None]) -> None:
+        """Free reserved ids no job was created with (best effort: they free themselves)."""
+        with contextlib.suppress(redis.exceptions.RedisError):
+            await self.limits.release(self.caller.subject, [i for i in job_ids if i is not None])
+
+
+async def get_quota(request: Request, caller: CallerDep, settings: SettingsDep) -> Quota:
+    return Quota(request.app.state.limits, settings, caller)
+
+
+QuotaDep = Annotated[Quota, Depends(get_quota)]
+SubmissionLimit = Depends(limit_submissions)
+
+
+class BodyLimit:
+    """Pure ASGI middleware: 413 for a body over ``limit`` bytes, declared or streamed.
+
+    (FastAPI's own ``max_body_size`` answers a plain "Content Too Large" that names no limit.)
+    """
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app, self.limit = app, limit
+
+    def _detail(self, size: str) -> str:
+        return f"body too large: {size}; the limit is {self.limit} bytes (MAX_BODY_BYTES)"
+
+    def _refusal(self, size: str) -> ORJSONResponse:
+        return ORJSONResponse({"detail": self._detail(size)}, status_code=413)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length", b"")
+        if declared.isdigit() and int(declared) > self.limit:
+            await self._refusal(f"Content-Length {int(declared)}")(scope, receive, send)
+            return
+        received, started = 0, False
+
+        async def counted() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.limit:  # FastAPI re-raises it to its handler: a JSON 413
+                    raise HTTPException(413, self._detail(f"{received}+ bytes sent"))
+            return message
+
+        async def watched(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counted, watched)
+        except HTTPException as exc:  # raised by `counted` where no handler turned it into 413
+            if exc.status_code != 413 or started:
+                raise
+            await self._refusal(f"{received}+ bytes sent")(scope, receive, send)

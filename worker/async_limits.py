@@ -1,0 +1,67 @@
+"""The limits' counters as the API sees them, in Redis so every API process shares them.
+
+Key names are in worker/store.py (``rate_key``, ``active_key``), the scripts in worker/lua.py
+(``RATE``, ``ADMIT``). Both run on the Redis server's clock, so API processes on machines
+whose clocks differ still count one window.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, cast
+
+import redis.asyncio as aioredis
+
+from worker import lua
+from worker.store import Keys, active_key, new_job_id, rate_key
+
+RESERVATION_SECONDS = 60  # an admitted id whose job is not stored by then frees its slot
+
+
+@dataclass(frozen=True)
+class RateDecision:
+    admitted: bool
+    count: int  # submissions in the window, this one included when admitted
+    retry_after: int  # whole seconds until a slot frees (0 when admitted)
+
+
+@dataclass(frozen=True)
+class Admission:
+    admitted: bool
+    active: int  # the subject's active jobs, the new ones included when admitted
+    job_ids: list[str]  # ids reserved for the new jobs (empty when refused)
+
+
+class AsyncLimits:
+    def __init__(self, client: aioredis.Redis) -> None:
+        self.redis = client
+        self._rate = client.register_script(lua.RATE)
+        self._admit = client.register_script(lua.ADMIT)
+
+    async def hit(self, subject: str, limit: int, window: float = 60.0) -> RateDecision:
+        """Count one submission of ``subject`` unless ``limit`` were made in the last window."""
+        args: list[str | float] = [limit, window, new_job_id()]  # unique: time + 80 random bits
+        admitted, count, wait = cast(list[Any], await self._rate([rate_key(subject)], args))
+        retry = 0 if admitted else max(1, math.ceil(float(wait)))
+        return RateDecision(bool(admitted), int(count), retry)
+
+    async def admit(self, subject: str, limit: int, n: int, ttl: int) -> Admission:
+        """Reserve ids for ``n`` new jobs of ``subject`` if its active jobs stay within ``limit``.
+
+        The check and the reservation are one atomic step, so concurrent submissions on any
+        number of API processes never admit more than ``limit`` together. Create the jobs with
+        the ids returned; an id not used is freed by :meth:`release` (or on its own after
+        ``RESERVATION_SECONDS``).
+        """
+        ids = [new_job_id() for _ in range(n)]
+        name = Keys("ID")  # the key names of a job, split around its id
+        prefix, suffix = name.job.removesuffix("ID"), name.cancel.removeprefix(name.job)
+        args: list[str | int] = [limit, prefix, suffix, RESERVATION_SECONDS, ttl, *ids]
+        admitted, active = cast(list[int], await self._admit([active_key(subject)], args))
+        return Admission(bool(admitted), int(active), ids if admitted else [])
+
+    async def release(self, subject: str, job_ids: list[str]) -> None:
+        """Free reserved ids that no job was created with (a reused result, a failure)."""
+        if job_ids:
+            await self.redis.zrem(active_key(subject), *job_ids)
