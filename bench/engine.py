@@ -19,7 +19,7 @@ after a short pause: BLAS and OpenMP worker threads keep spinning for a while af
 call (OpenBLAS about 0.1 s), and without the pause one library's spinning threads would slow
 the next contender down. Nothing passes or fails here: the bench prints numbers and ratios.
 
-    .venv/bin/python -m bench.engine [--threads 2,1] [--rounds 21] [--steps 40]
+    .venv/bin/python -m bench.engine [--threads 2,1] [--rounds 21] [--steps 40] [--budget 100]
 """
 
 from __future__ import annotations
@@ -50,6 +50,7 @@ LEARNING_RATE = 0.1  # the preset's, asserted in main
 TARGET_VS_TORCH = 1.2  # issue 2: the engine at least 1.2x PyTorch's steps/s
 TARGET_STATS = 0.25  # issue 2: the figure's statistics at most 25 % of a step
 SETTLE_S = 0.15  # OpenBLAS threads spin 2^28 cycles (about 0.1 s here) before they sleep
+MIN_ROUNDS = 5
 
 
 @dataclass
@@ -65,6 +66,8 @@ class Contender:
         return statistics.median(self.per_round)
 
     def spread(self) -> str:
+        if len(self.per_round) < 2:
+            return "one round"
         q = statistics.quantiles(self.per_round, n=4)
         return f"p25 {q[0]:5.0f}, p75 {q[2]:5.0f}"
 
@@ -262,10 +265,15 @@ def check_same_maths(training: Training, torch: Any | None) -> str:
     return f"check, step 1 from the same weights: cost {costs}; W1 after it within {max(diffs):.0e}"
 
 
-def run_rounds(contenders: list[Contender], rounds: int, steps: int) -> None:
-    """A warm-up round, then ``rounds`` timed rounds, the order rotating by one each round."""
+def run_rounds(contenders: list[Contender], rounds: int, steps: int, budget_s: float) -> int:
+    """A warm-up round, then up to ``rounds`` timed rounds, the order rotating by one each
+    round; past ``budget_s`` seconds it stops after the round (5 at least). Returns the count.
+    """
     done = dict.fromkeys((c.name for c in contenders), 0)
+    deadline = time.perf_counter() + budget_s
     for r in range(-1, rounds):
+        if r >= MIN_ROUNDS and time.perf_counter() > deadline:
+            return r
         shift = r % len(contenders)
         for c in contenders[shift:] + contenders[:shift]:
             start = done[c.name]
@@ -280,6 +288,7 @@ def run_rounds(contenders: list[Contender], rounds: int, steps: int) -> None:
             else:
                 c.record_s.clear()
                 c.histogram_s.clear()
+    return rounds
 
 
 def contenders_for(spec: ExperimentSpec, torch: Any | None) -> list[Contender]:
@@ -339,6 +348,10 @@ def main(argv: list[str] | None = None) -> None:
     )  # fmt: skip
     parser.add_argument("--rounds", type=int, default=21, help="timed rounds (default 21)")
     parser.add_argument("--steps", type=int, default=40, help="steps per round (default 40)")
+    parser.add_argument(
+        "--budget", type=float, default=100.0,
+        help="seconds of timed rounds in all (default 100): a loaded machine gets fewer rounds",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     thread_counts = [int(n) for n in args.threads.split(",")]
 
@@ -362,17 +375,17 @@ def main(argv: list[str] | None = None) -> None:
         print(f"torch {torch.__version__}: {torch.get_num_threads()} threads")
     print(check_same_maths(Training(spec), torch))
     print(
-        f"{args.rounds} rounds x {args.steps} steps per contender and thread count, in a "
-        f"rotating order, each round after a {SETTLE_S} s pause; medians over rounds"
+        f"up to {args.rounds} rounds x {args.steps} steps per contender and thread count, in "
+        f"a rotating order, each round after a {SETTLE_S} s pause; medians over rounds"
     )
 
     begin = time.perf_counter()
     for threads in thread_counts:
         set_threads(threads, torch)
         contenders = contenders_for(spec, torch)
-        run_rounds(contenders, args.rounds, args.steps)
+        rounds = run_rounds(contenders, args.rounds, args.steps, args.budget / len(thread_counts))
         torch_threads = f", torch {torch.get_num_threads()}" if torch is not None else ""
-        print(f"{threads} thread(s): {blas_line()}{torch_threads}")
+        print(f"{threads} thread(s): {blas_line()}{torch_threads}; {rounds} rounds")
         report(contenders)
     print(f"timed in {time.perf_counter() - begin:.0f} s")
 
