@@ -11,14 +11,19 @@ from engine.datasets import Data
 from engine.network import MLP, Pass
 from engine.spec import ExperimentSpec
 from engine.stats import (
+    SMALL_ARRAY,
     finite_or_none,
     histogram,
     json_array,
     known_extremes,
     summarize,
+    summarize_many,
     unit_extremes,
     unit_spread,
 )
+
+_LAYER_KEYS = ("layer", "units", "weights", "biases", "preactivations", "activations",
+               "weight_grads", "activation_grads", "unit_spread")  # fmt: skip
 
 # decision-boundary probabilities to 3 decimals: plenty for a heatmap, a third of the bytes
 BOUNDARY_DECIMALS = 3
@@ -70,7 +75,7 @@ class RecordBuilder:
 
     def _layers(self, step: Pass, with_histograms: bool) -> list[dict[str, Any]]:
         hist = self.spec.record.histograms
-        layers = []
+        layers, stats, small = [], [], []
         for index, (w, b) in enumerate(zip(self.net.weights, self.net.biases, strict=True)):
             # per input, over the units: what unit_spread measures, and the weights' min and max
             extremes = unit_extremes(w)
@@ -84,16 +89,20 @@ class RecordBuilder:
             }
             layer: dict[str, Any] = {"layer": index + 1, "units": int(w.shape[0])}
             for name, array in arrays.items():
+                if 0 < array.size <= SMALL_ARRAY:
+                    small.append((layer, name, array))
+                    continue
                 known = (extremes[0].min(), extremes[1].max()) if name == "weights" else None
-                stat = summarize(array, known)
-                if with_histograms and name in hist.fields:
-                    stat["histogram"] = histogram(
-                        array, hist.bins, hist.range, known_extremes(stat)
-                    )
-                layer[name] = stat
+                stats.append((layer, name, array, summarize(array, known)))
             layer["unit_spread"] = finite_or_none(unit_spread(w, b, extremes))
             layers.append(layer)
-        return layers
+        summaries = summarize_many([array for _, _, array in small])
+        stats += [(*item, stat) for item, stat in zip(small, summaries, strict=True)]
+        for layer, name, array, stat in stats:
+            if with_histograms and name in hist.fields:
+                stat["histogram"] = histogram(array, hist.bins, hist.range, known_extremes(stat))
+            layer[name] = stat
+        return [{key: layer[key] for key in _LAYER_KEYS} for layer in layers]
 
     def _test_accuracy(self, iteration: int, final: bool) -> float | None:
         every = self.spec.record.histograms.every or self.spec.record.every

@@ -88,6 +88,33 @@ def summarize(x: NDArray[np.floating[Any]], extremes: Extremes | None = None) ->
     }
 
 
+# below this many entries an array's reductions cost less than the calls that make them
+SMALL_ARRAY = 4096
+
+
+def summarize_many(arrays: list[NDArray[np.floating[Any]]]) -> list[Stat]:
+    """``summarize`` of many small non-empty arrays at once, in float64.
+
+    A small network's record has dozens of tiny arrays; one concatenation and segment
+    reductions (``reduceat``) replace a dozen NumPy calls per array.
+    """
+    if not arrays:
+        return []
+    sizes = np.array([a.size for a in arrays])
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    flat = np.concatenate([a.reshape(-1) for a in arrays], dtype=np.float64)
+    with np.errstate(invalid="ignore", over="ignore"):
+        mean = np.add.reduceat(flat, starts) / sizes
+        centred = flat - np.repeat(mean, sizes)
+        std = np.sqrt(np.add.reduceat(centred * centred, starts) / sizes)
+        low = np.minimum.reduceat(flat, starts)
+        high = np.maximum.reduceat(flat, starts)
+    columns = [json_array(column) for column in (mean, std, low, high)]
+    return [
+        {"mean": m, "std": s, "min": lo, "max": hi} for m, s, lo, hi in zip(*columns, strict=True)
+    ]
+
+
 def known_extremes(stat: Stat) -> Extremes | None:
     """A summary's (min, max) when both are finite, for a histogram to skip its own passes."""
     low, high = stat["min"], stat["max"]

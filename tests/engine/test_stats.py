@@ -13,6 +13,7 @@ from engine.stats import (
     histogram_rows,
     json_array,
     summarize,
+    summarize_many,
     unit_spread,
 )
 
@@ -70,3 +71,19 @@ def test_json_safety() -> None:
     assert finite_or_none(math.nan) is None and finite_or_none(np.float32(2.5)) == 2.5
     assert json_array(np.array([[1.0, np.inf], [-np.inf, np.nan]])) == [[1.0, None], [None, None]]
     assert json_array(np.array([0.12345]), 3) == [0.123]
+
+
+def test_summarize_many_equals_one_at_a_time() -> None:
+    rng = np.random.default_rng(3)
+    arrays = [
+        rng.normal(5, 2, size=(7, 3)),
+        rng.uniform(-1, 1, size=11),
+        np.array([4.0]),
+        np.array([1.0, np.inf]),
+        np.array([np.nan, 2.0]),
+        np.float32([0.5, 0.25]),
+    ]
+    for many, one in zip(summarize_many(arrays), map(summarize, arrays), strict=True):
+        assert many.keys() == one.keys()
+        for key, value in one.items():
+            assert many[key] == (None if value is None else pytest.approx(value, rel=1e-6))
