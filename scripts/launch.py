@@ -22,7 +22,7 @@ import httpx
 
 from worker.celery_app import make_celery
 from worker.config import Settings
-from worker.redis_server import free_port
+from worker.redis_server import die_with_parent, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -37,6 +37,7 @@ def start_process(argv: list[str], env: Mapping[str, str], log: Path) -> subproc
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            preexec_fn=die_with_parent,
         )
 
 

@@ -16,7 +16,7 @@ import urllib.request
 from pathlib import Path
 
 from worker.config import get_settings
-from worker.redis_server import RedisServer, free_port, port_is_free
+from worker.redis_server import RedisServer, die_with_parent, free_port, port_is_free
 
 ROOT = Path(__file__).resolve().parent.parent
 STOP_TIMEOUT = 15.0  # seconds a child gets to stop before it is killed
@@ -24,7 +24,9 @@ STOP_TIMEOUT = 15.0  # seconds a child gets to stop before it is killed
 
 def start(name: str, argv: list[str], env: dict[str, str]) -> tuple[str, subprocess.Popen[bytes]]:
     # own session: Ctrl-C reaches only this script, which stops each child once, in order
-    return name, subprocess.Popen(argv, cwd=ROOT, env=env, start_new_session=True)
+    return name, subprocess.Popen(
+        argv, cwd=ROOT, env=env, start_new_session=True, preexec_fn=die_with_parent
+    )
 
 
 def stop(name: str, process: subprocess.Popen[bytes]) -> None:

@@ -6,6 +6,7 @@ ships, so a fresh machine with only ``pip install`` can run everything.
 
 from __future__ import annotations
 
+import ctypes
 import os
 import shutil
 import signal
@@ -19,6 +20,16 @@ from types import TracebackType
 import redis
 
 STREAM_NODE_MAX_BYTES = "65536"  # as in docker-compose.yml (bench/README.md "Service")
+
+
+PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent() -> None:
+    """In a child before exec: SIGTERM it when its parent dies (Linux), so a test run or a
+    ``make serve`` that is killed outright leaves no server behind."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -96,7 +107,10 @@ class RedisServer:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         # own session: a Ctrl-C meant for the parent does not reach the server first
         self.process = subprocess.Popen(
-            self.command(), stdout=subprocess.DEVNULL, start_new_session=True
+            self.command(),
+            stdout=subprocess.DEVNULL,
+            start_new_session=True,
+            preexec_fn=die_with_parent,
         )
         client = redis.Redis(host=self.host, port=self.port, socket_connect_timeout=0.5)
         deadline = time.monotonic() + self.startup_timeout
