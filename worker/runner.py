@@ -13,6 +13,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Protocol, TypeVar
 
 import redis
@@ -103,7 +104,12 @@ class Monitor(threading.Thread):
 
 
 class Writer:
-    """Buffers records and snapshots; flushes them with one script call by size or time."""
+    """Buffers records and snapshots; flushes them with one script call by size or time.
+
+    A flush is written by a thread of its own while training goes on (the write is mostly a
+    wait on Redis, which runs on the other core); at most one is in flight, so batches land in
+    order, and a failed write surfaces at the next flush.
+    """
 
     def __init__(self, store: JobStore, job: Job, settings: Settings) -> None:
         self.store, self.job = store, job
@@ -116,6 +122,8 @@ class Writer:
         self.iteration: int | None = None
         self.status: str | None = "running"
         self._last_flush = float("-inf")  # the first record goes out at once
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="writer")
+        self._pending: Future[str | None] | None = None
 
     @property
     def progress(self) -> float:
@@ -131,22 +139,35 @@ class Writer:
         self.records.append((self.iteration, dumps(record)))
         full = len(self.records) >= self.batch_size
         if full or time.monotonic() - self._last_flush >= self.flush_seconds:
-            self.flush()
+            self.flush(wait=False)
 
-    def flush(self) -> None:
-        if not (self.records or self.snapshots or self.dataset):
-            return
-        fields: dict[str, Any] = {"progress": self.progress}
-        if self.iteration is not None:
-            fields["iteration"] = self.iteration
-        records, snapshots, dataset = self.records, self.snapshots, self.dataset
-        self.status = persist(
-            lambda: self.store.append(self.job, records, snapshots, dataset, **fields),
-            self.patience,
-            "write records",
-        )
-        self.records, self.snapshots, self.dataset = [], [], None
-        self._last_flush = time.monotonic()
+    def flush(self, wait: bool = True) -> None:
+        """Send what is buffered; with ``wait``, return once everything sent is stored."""
+        self._collect()
+        if self.records or self.snapshots or self.dataset:
+            fields: dict[str, Any] = {"progress": self.progress}
+            if self.iteration is not None:
+                fields["iteration"] = self.iteration
+            records, snapshots, dataset = self.records, self.snapshots, self.dataset
+            self._pending = self._executor.submit(
+                persist,
+                lambda: self.store.append(self.job, records, snapshots, dataset, **fields),
+                self.patience,
+                "write records",
+            )
+            self.records, self.snapshots, self.dataset = [], [], None
+            self._last_flush = time.monotonic()
+        if wait:
+            self._collect()
+
+    def close(self) -> None:
+        """Wait for a write in flight (its error, if any, is dropped) and end the thread."""
+        self._executor.shutdown(wait=True)
+
+    def _collect(self) -> None:
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            self.status = pending.result()  # re-raises the write's error here
 
 
 def run_job(
@@ -198,6 +219,7 @@ def _run(
         return "failed"
     finally:
         monitor.close()
+        writer.close()
     summary = training.summary or {}
     status = "cancelled" if summary.get("stopped") else "succeeded"
     progress = 1.0 if status == "succeeded" else writer.progress
