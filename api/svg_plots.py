@@ -23,7 +23,7 @@ CLASS_COLOURS = (ORANGE, BLUE, "#2e9e4f", "#8e44ad")
 BOUNDARY_MAP = LinearSegmentedColormap.from_list(
     "initlab_boundary", ["#f3b36b", "#fafafa", "#86b6e3"]
 )
-STYLE = {
+STYLE: Any = {  # rc_context wants its own Literal keys
     "font.size": 9.0,
     "axes.edgecolor": "#888888",
     "axes.labelcolor": INK,
