@@ -150,10 +150,33 @@ class MLP:
             db.reverse()
 
             if self.l2:
+                cost = self._with_l2(cost)
                 for W, dW_i in zip(self.weights, dW, strict=True):
-                    cost += 0.5 * self.l2 * float(np.vdot(W, W))
                     dW_i += self.l2 * W
         return Pass(cost=cost, probs=probs, z=z, a=a, da=da, dW=dW, db=db)
+
+    def _with_l2(self, cost: float) -> float:
+        """cost + 0.5 * l2 * sum(W**2), added one weight matrix at a time."""
+        for W in self.weights:
+            cost += 0.5 * self.l2 * float(np.vdot(W, W))
+        return cost
+
+    def _logits(self, x: Array) -> Array:
+        """Forward only, keeping no caches: x (N, n[0]) in the params' dtype -> logits."""
+        h = x
+        for W, b in zip(self.weights[:-1], self.biases[:-1], strict=True):
+            h, _ = activation_forward(self.activation, affine_forward(h, W, b)[0])
+        return affine_forward(h, self.weights[-1], self.biases[-1])[0]
+
+    def cost_and_probs(self, x: Array, y: Labels) -> tuple[float, Array]:
+        """``loss_and_grads``' cost and probs, bit for bit, without the backward pass."""
+        x = np.asarray(x, dtype=self.dtype)
+        with np.errstate(over="ignore", invalid="ignore"):
+            loss = sigmoid_cross_entropy if self.binary else softmax_cross_entropy
+            cost, _, probs = loss(self._logits(x), y)
+            if self.l2:
+                cost = self._with_l2(cost)
+        return cost, probs
 
     def predict_proba(self, x: Array, chunk: int = PREDICT_CHUNK) -> Array:
         """Forward only, in chunks of rows, keeping no caches: x (N, n[0]) -> probs (N, 1 or C)."""
@@ -161,9 +184,6 @@ class MLP:
         out = np.empty((x.shape[0], self.weights[-1].shape[0]), dtype=self.dtype)
         with np.errstate(over="ignore", invalid="ignore"):
             for start in range(0, x.shape[0], chunk):
-                h = x[start : start + chunk]
-                for W, b in zip(self.weights[:-1], self.biases[:-1], strict=True):
-                    h, _ = activation_forward(self.activation, affine_forward(h, W, b)[0])
-                logits, _ = affine_forward(h, self.weights[-1], self.biases[-1])
+                logits = self._logits(x[start : start + chunk])
                 out[start : start + chunk] = sigmoid(logits) if self.binary else softmax(logits)
         return out

@@ -106,10 +106,13 @@ class RecordBuilder:
 
     def _test_accuracy(self, iteration: int, final: bool) -> float | None:
         every = self.spec.record.histograms.every or self.spec.record.every
-        if len(self.data.y_test) == 0 or not due(iteration, every, final):
+        return self.test_accuracy() if due(iteration, every, final) else None
+
+    def test_accuracy(self) -> float | None:
+        """The network's accuracy on the test split; None when there is none."""
+        if len(self.data.y_test) == 0:
             return None
-        probs = self.net.predict_proba(self.data.x_test)
-        return accuracy(probs, self.data.y_test)
+        return accuracy(self.net.predict_proba(self.data.x_test), self.data.y_test)
 
     def _grid(self) -> NDArray[np.floating[Any]]:
         spec = self.spec.record.boundary

@@ -149,20 +149,6 @@ def histogram_counts(
     return np.bincount(index.astype(np.int32), minlength=bins)
 
 
-def histogram_rows(
-    x: NDArray[np.floating[Any]], low: float, high: float, bins: int
-) -> NDArray[np.int64]:
-    """Per-row histograms of ``x`` (k, m) in one bincount: shape (k, bins)."""
-    rows = x.shape[0]
-    with np.errstate(invalid="ignore"):
-        inside = (x >= low) & (x <= high)
-        index = ((x - low) * (bins / (high - low))).astype(np.intp)
-    np.clip(index, 0, bins - 1, out=index)
-    index += (np.arange(rows, dtype=np.intp) * bins)[:, None]
-    counts = np.bincount(index[inside], minlength=rows * bins)
-    return counts.reshape(rows, bins)
-
-
 def data_range(
     x: NDArray[np.floating[Any]], extremes: Extremes | None = None
 ) -> tuple[float, float] | None:

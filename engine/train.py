@@ -18,7 +18,7 @@ from engine.datasets import Data, dataset_payload, load_dataset
 from engine.init import init_parameters
 from engine.network import MLP, Pass
 from engine.optim import build_optimizer
-from engine.records import RecordBuilder, accuracy, due, predicted_labels
+from engine.records import RecordBuilder, due, predicted_labels
 from engine.spec import ExperimentSpec
 
 Record = dict[str, Any]
@@ -119,15 +119,14 @@ class Training:
         """Cost and accuracy over a whole split, in chunks to bound memory."""
         cost, correct = 0.0, 0
         for start in range(0, len(y), chunk):
-            part = self.net.loss_and_grads(x[start : start + chunk], y[start : start + chunk])
-            cost += part.cost * len(part.probs)
-            correct += int((predicted_labels(part.probs) == y[start : start + chunk]).sum())
+            labels = y[start : start + chunk]
+            part_cost, probs = self.net.cost_and_probs(x[start : start + chunk], labels)
+            cost += part_cost * len(probs)
+            correct += int((predicted_labels(probs) == labels).sum())
         return cost / len(y), correct / len(y)
 
     def test_accuracy(self) -> float | None:
-        if len(self.data.y_test) == 0:
-            return None
-        return accuracy(self.net.predict_proba(self.data.x_test), self.data.y_test)
+        return self.recorder.test_accuracy()
 
     def dataset_payload(self) -> dict[str, Any] | None:
         """The exact points trained and tested on (2D datasets only)."""

@@ -57,21 +57,19 @@ def test_activation_backward_matches_finite_differences(name: str) -> None:
     assert relative_error(dz, numeric_gradient(f, z)) < TOLERANCE
 
 
-def test_sigmoid_cross_entropy_dlogits_matches_finite_differences() -> None:
-    rng = np.random.default_rng(1)
-    logits = rng.normal(scale=3, size=(7, 1))
-    y = rng.integers(0, 2, size=7)
-    _, dlogits, _ = sigmoid_cross_entropy(logits, y)
-    numeric = numeric_gradient(lambda: sigmoid_cross_entropy(logits, y)[0], logits)
-    assert relative_error(dlogits, numeric) < TOLERANCE
-
-
-def test_softmax_cross_entropy_dlogits_matches_finite_differences() -> None:
-    rng = np.random.default_rng(2)
-    logits = rng.normal(scale=3, size=(6, 5))
-    y = rng.integers(0, 5, size=6)
-    _, dlogits, _ = softmax_cross_entropy(logits, y)
-    numeric = numeric_gradient(lambda: softmax_cross_entropy(logits, y)[0], logits)
+@pytest.mark.parametrize(
+    ("loss", "classes", "seed"),
+    [(sigmoid_cross_entropy, 1, 1), (softmax_cross_entropy, 5, 2)],
+    ids=["sigmoid", "softmax"],
+)
+def test_cross_entropy_dlogits_matches_finite_differences(
+    loss: Callable[..., tuple], classes: int, seed: int
+) -> None:
+    rng = np.random.default_rng(seed)
+    logits = rng.normal(scale=3, size=(7, classes))
+    y = rng.integers(0, max(classes, 2), size=7)
+    _, dlogits, _ = loss(logits, y)
+    numeric = numeric_gradient(lambda: loss(logits, y)[0], logits)
     assert relative_error(dlogits, numeric) < TOLERANCE
 
 
@@ -143,3 +141,14 @@ def test_l2_term_adds_half_l2_squared_weights_and_its_gradient() -> None:
         np.testing.assert_array_equal(db_decayed, db_plain)
     numeric = numeric_gradient(lambda: decayed.loss_and_grads(x, y).cost, decayed.weights[0])
     assert relative_error(q.dW[0], numeric) < TOLERANCE
+
+
+@pytest.mark.parametrize("n_out", [1, 4], ids=["binary", "softmax"])
+def test_cost_and_probs_equal_loss_and_grads_bit_for_bit(n_out: int) -> None:
+    rng = np.random.default_rng(6)
+    net = make_net(rng, [3, 5, 4, n_out], "tanh", l2=0.05)
+    x, y = rng.normal(size=(9, 3)).astype(np.float32), rng.integers(0, max(n_out, 2), size=9)
+    p = net.loss_and_grads(x, y)
+    cost, probs = net.cost_and_probs(x, y)
+    assert cost == p.cost
+    np.testing.assert_array_equal(probs, p.probs)

@@ -1,6 +1,5 @@
 """Property tests: any spec that validates trains without error into JSON-safe records."""
 
-import math
 import typing
 import warnings
 
@@ -11,6 +10,7 @@ from pydantic import ValidationError
 
 from engine.spec import DATASETS_2D, ActivationName, InitMethod, OptimizerName, resolve
 from engine.train import Training
+from tests.json_safety import non_finite
 
 requests = st.fixed_dictionaries({
     "dataset": st.fixed_dictionaries({
@@ -56,18 +56,6 @@ def test_valid_specs_train_into_json_safe_records(request: dict) -> None:
     assert records[-1]["iteration"] == training.summary["iterations_run"]  # type: ignore[index]
     assert not list(non_finite({"records": records, "summary": training.summary}))
     orjson.loads(orjson.dumps(records))
-
-
-def non_finite(value: object, path: str = "") -> typing.Iterator[str]:
-    """Paths of every float in a JSON-like value that is nan or infinite."""
-    if isinstance(value, float) and not math.isfinite(value):
-        yield path
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            yield from non_finite(item, f"{path}.{key}")
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from non_finite(item, f"{path}[{index}]")
 
 
 def test_non_finite_finds_nested_nan() -> None:

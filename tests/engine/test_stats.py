@@ -10,7 +10,6 @@ from engine.stats import (
     finite_or_none,
     histogram,
     histogram_counts,
-    histogram_rows,
     json_array,
     summarize,
     summarize_many,
@@ -39,13 +38,6 @@ def test_histogram_counts_equal_numpy(bins: int) -> None:
     x[:3] = [-1.2, 1.2, np.nan]  # both edges and a nan
     expected, _ = np.histogram(x[np.isfinite(x)], bins=bins, range=(-1.2, 1.2))
     np.testing.assert_array_equal(histogram_counts(x, -1.2, 1.2, bins), expected)
-
-
-def test_histogram_rows_equal_per_row_numpy() -> None:
-    x = np.random.default_rng(2).uniform(-2, 2, size=(4, 1000))
-    rows = histogram_rows(x, -1.0, 1.0, 13)
-    for row, counts in zip(x, rows, strict=True):
-        np.testing.assert_array_equal(counts, np.histogram(row, bins=13, range=(-1, 1))[0])
 
 
 def test_histogram_uses_data_range_by_default() -> None:
