@@ -146,12 +146,8 @@ class AsyncJobStore:
             ids = [job_id.decode() for job_id in page]
             if not ids:
                 break
-            pipe = self.redis.pipeline(transaction=False)
-            for job_id in ids:
-                await self._read_job(*read_job_call(job_id, self.grace), client=pipe)
             gone = []
-            for job_id, reply in zip(ids, await pipe.execute(), strict=True):
-                job = Job.from_reply(reply)
+            for job_id, job in zip(ids, await self.get_many(ids), strict=True):
                 if job is None:
                     gone.append(job_id)
                 elif status is None or job.status == status:
@@ -236,11 +232,6 @@ class AsyncJobStore:
         if not applied and before == "running":
             await self.redis.set(Keys(job_id).cancel, 1, exat=expire_at)
         return before
-
-    async def fail_queued(self, job_id: str, error: bytes) -> None:
-        """A job that never reached the queue ends failed with ``error`` (JSON)."""
-        fields = {"error": error, "finished_at": now_iso()}
-        await self._transition(*transition_call(job_id, "failed", ("queued",), fields))
 
     async def delete(self, job: Job) -> None:
         """Delete every key; the cancel flag stays (to its expiry) so a running loop stops."""

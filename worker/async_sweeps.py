@@ -9,7 +9,6 @@ cost first reached the target (``reach:{job id}``), so a poll reads each stream 
 from __future__ import annotations
 
 import re
-import time
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -20,12 +19,13 @@ from worker.store import (
     Keys,
     created_seconds,
     dumps,
-    id_horizon,
+    expire_at_of,
     iteration_of,
     loads,
     new_job_id,
     now_iso,
     owner_sweeps,
+    queue_trim,
     stream_id,
     sweep_key,
 )
@@ -91,10 +91,9 @@ class AsyncSweepStore:
         owner: str = "",
     ) -> Sweep:
         sweep_id = new_job_id()
-        created = created_seconds(sweep_id)
         sweep = Sweep(
-            sweep_id, now_iso(created), int(created + ttl) + 1, base, vary, target_cost,
-            job_ids, values, owner=owner or None,
+            sweep_id, now_iso(created_seconds(sweep_id)), expire_at_of(sweep_id, ttl),
+            base, vary, target_cost, job_ids, values, owner=owner or None,
         )  # fmt: skip
         fields: dict[str, str | int | float | bytes] = {
             "id": sweep.id, "created_at": sweep.created_at, "expire_at": sweep.expire_at,
@@ -109,7 +108,7 @@ class AsyncSweepStore:
         pipe.expireat(sweep_key(sweep_id), sweep.expire_at)
         for index in indexes:
             pipe.zadd(index, {sweep_id: 0})
-            pipe.zremrangebylex(index, "-", f"({id_horizon(time.time() - ttl)}")
+        queue_trim(pipe, ttl, indexes)
         await pipe.execute()
         return sweep
 
@@ -130,12 +129,13 @@ class AsyncSweepStore:
         pipe = self.redis.pipeline(transaction=False)
         for sweep_id in ids:
             pipe.hgetall(sweep_key(sweep_id))
-        found = [Sweep.from_reply(reply) for reply in await pipe.execute()]
+        pipe.zcard(index)  # in the same round-trip as the hashes
+        *replies, count = await pipe.execute()
+        found = [Sweep.from_reply(reply) for reply in replies]
         gone = [sweep_id for sweep_id, sweep in zip(ids, found, strict=True) if sweep is None]
         if gone:  # expired
-            await self.redis.zrem(index, *gone)
+            count -= await self.redis.zrem(index, *gone)
         sweeps = [sweep for sweep in found if sweep is not None]
-        count = await self.redis.zcard(index)
         next_cursor = ids[limit - 1] if len(ids) > limit else None
         return sweeps[:limit], count, next_cursor
 

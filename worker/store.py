@@ -88,31 +88,29 @@ def sweep_key(sweep_id: str) -> str:
     return f"{PREFIX}:sweep:{sweep_id}"
 
 
+class _Sub:
+    """A key of a job beside its hash: ``{job}:{attribute name}``."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.suffix = f":{name}"
+
+    def __get__(self, keys: Keys, owner: type | None = None) -> str:
+        return keys.job + self.suffix
+
+
 @dataclass(frozen=True)
 class Keys:
     """Every key of one job."""
 
     job_id: str
+    records = _Sub()
+    params = _Sub()
+    dataset = _Sub()
+    cancel = _Sub()
 
     @property
     def job(self) -> str:
         return f"{PREFIX}:job:{self.job_id}"
-
-    @property
-    def records(self) -> str:
-        return f"{self.job}:records"
-
-    @property
-    def params(self) -> str:
-        return f"{self.job}:params"
-
-    @property
-    def dataset(self) -> str:
-        return f"{self.job}:dataset"
-
-    @property
-    def cancel(self) -> str:
-        return f"{self.job}:cancel"
 
     def data(self) -> tuple[str, str, str, str]:
         return self.job, self.records, self.params, self.dataset
@@ -134,6 +132,11 @@ def id_horizon(seconds: float) -> str:
 
 def created_seconds(job_id: str) -> float:
     return int(job_id[:12], 16) / 1000
+
+
+def expire_at_of(item_id: str, ttl: int) -> int:
+    """When a job or sweep of id ``item_id`` expires (unix seconds): creation + ``ttl``."""
+    return int(created_seconds(item_id) + ttl) + 1
 
 
 def is_job_id(value: str) -> bool:
@@ -270,8 +273,7 @@ def queue_create(
     pipe: Any, job_id: str, spec: dict[str, Any], spec_hash: str, ttl: int, owner: str = ""
 ) -> Job:
     """Queue on ``pipe`` (sync or async) the commands that store a new queued job; the job."""
-    created = created_seconds(job_id)
-    expire_at = int(created + ttl) + 1
+    created, expire_at = created_seconds(job_id), expire_at_of(job_id, ttl)
     keys = Keys(job_id)
     fields: dict[str, Any] = {
         "id": job_id, "status": "queued", "progress": 0.0, "iteration": "",
@@ -323,6 +325,24 @@ def transition_reply(reply: list[Any]) -> tuple[bool, str | None]:
     return bool(applied), (before.decode() or None) if before else None
 
 
+def append_call(
+    job: Job,
+    records: list[tuple[int, bytes]],
+    snapshots: list[tuple[int, bytes]],
+    dataset: bytes | None,
+    fields: dict[str, Any],
+) -> tuple[list[str], list[Any]]:
+    """Keys and args of the append script (records, snapshots, dataset, hash ``fields``)."""
+    args: list[Any] = [job.expire_at, len(records), len(snapshots), dataset or ""]
+    for iteration, record in records:
+        args += [stream_id(iteration), record]
+    for iteration, snapshot in snapshots:
+        args += [iteration, snapshot]
+    for item in fields.items():
+        args += item
+    return list(job.keys.data()), args
+
+
 def reuse_call(
     source_id: str, new_id: str, spec_hash: str, ttl: int, owner: str = ""
 ) -> tuple[list[str], list[Any]]:
@@ -330,11 +350,11 @@ def reuse_call(
 
     The source must belong to ``owner`` ("" with auth off): a key never reuses another's job.
     """
-    created = created_seconds(new_id)
     source, copy = Keys(source_id), Keys(new_id)
     keys = [*source.data(), *copy.data(), status_index(None), status_index("succeeded")]
     keys += [spec_key(spec_hash, owner), owner_index(owner) if owner else status_index(None)]
-    return keys, [new_id, now_iso(created), int(created + ttl) + 1, owner]
+    created_at = now_iso(created_seconds(new_id))
+    return keys, [new_id, created_at, expire_at_of(new_id, ttl), owner]
 
 
 def all_indexes(owner: str | None = None) -> list[str]:

@@ -15,13 +15,13 @@ from worker.store import (
     ACTIVE,
     Job,
     Keys,
+    append_call,
     dumps,
     new_job_id,
     now_iso,
     queue_create,
     queue_trim,
     read_job_call,
-    stream_id,
     transition_call,
     transition_reply,
 )
@@ -133,15 +133,7 @@ class JobStore:
         **fields: Any,
     ) -> str | None:
         """Write records, snapshots, dataset and ``fields`` while the job runs; its status."""
-        keys = Keys(job.id)
-        args: list[Any] = [job.expire_at, len(records), len(snapshots), dataset or ""]
-        for iteration, record in records:
-            args += [stream_id(iteration), record]
-        for iteration, snapshot in snapshots:
-            args += [iteration, snapshot]
-        for item in fields.items():
-            args += item
-        status = self._append(list(keys.data()), args)
+        status = self._append(*append_call(job, records, snapshots, dataset, fields))
         return status.decode() or None
 
     def tick(self, job_id: str, heartbeat: bool) -> tuple[str | None, bool]:
