@@ -36,7 +36,6 @@ import redis
 from prometheus_client.parser import text_string_to_metric_families
 
 from scripts import launch
-from worker.redis_server import RedisServer
 from worker.store import Keys, iteration_of
 
 QUEUE = "initlab-load"
@@ -191,34 +190,23 @@ async def drop_expired_ids(url: str) -> None:
 def run(args: argparse.Namespace) -> dict[str, Any]:
     deadline = Deadline(args.deadline)
     logs = Path(tempfile.mkdtemp(prefix="initlab-load-"))
-    with RedisServer() as server:
-        env = {**os.environ, "REDIS_URL": server.url, "CELERY_QUEUE": QUEUE,
-               "JOB_TTL_SECONDS": str(args.ttl), "LOG_LEVEL": "WARNING"}  # fmt: skip
-        client = redis.Redis.from_url(server.url)
-        with (
-            launch.celery_worker(
-                server.url, QUEUE, 1, logs / "w1.log", env, f"{QUEUE}-1@localhost"
-            ),
-            launch.celery_worker(
-                server.url, QUEUE, 1, logs / "w2.log", env, f"{QUEUE}-2@localhost"
-            ),
-            launch.api_server(env, logs / "api.log") as api,
-        ):
-            url = api.url
-            result: dict[str, Any] = {"mem_before": used_memory(client), "load": os.getloadavg()[0]}
-            submitted = asyncio.run(submit_all(url, args, deadline))
-            ended = asyncio.run(wait_until_ended(url, len(submitted["ids"]), deadline))
-            expected = args.iterations + 1  # iteration 0 and every update (record every 1)
-            counts = asyncio.run(
-                count_records(url, client, submitted["ids"], expected, args, deadline)
-            )
-            result |= {**submitted, **ended, **counts, "expected": expected,
-                       "mem_after": used_memory(client)}  # fmt: skip
-            result["expired_after_s"] = wait_for_expiry(client, deadline)
-            result["mem_expired"] = used_memory(client)
-            asyncio.run(drop_expired_ids(url))
-            result["mem_listed"] = used_memory(client)
-            result["keys_left"] = sorted(k.decode() for k in client.scan_iter(count=1000))
+    with launch.service_stack(
+        QUEUE, logs, workers=2, JOB_TTL_SECONDS=str(args.ttl), LOG_LEVEL="WARNING"
+    ) as stack:
+        client = redis.Redis.from_url(stack.redis.url)
+        url = stack.api.url
+        result: dict[str, Any] = {"mem_before": used_memory(client), "load": os.getloadavg()[0]}
+        submitted = asyncio.run(submit_all(url, args, deadline))
+        ended = asyncio.run(wait_until_ended(url, len(submitted["ids"]), deadline))
+        expected = args.iterations + 1  # iteration 0 and every update (record every 1)
+        counts = asyncio.run(count_records(url, client, submitted["ids"], expected, args, deadline))
+        result |= {**submitted, **ended, **counts, "expected": expected,
+                   "mem_after": used_memory(client)}  # fmt: skip
+        result["expired_after_s"] = wait_for_expiry(client, deadline)
+        result["mem_expired"] = used_memory(client)
+        asyncio.run(drop_expired_ids(url))
+        result["mem_listed"] = used_memory(client)
+        result["keys_left"] = sorted(k.decode() for k in client.scan_iter(count=1000))
     result["logs"] = str(logs)
     return result
 

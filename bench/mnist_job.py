@@ -35,12 +35,11 @@ import httpx
 import redis
 from threadpoolctl import threadpool_limits
 
-from bench.service import median_ms, stamp, submit
+from bench.service import add_clocks, alternate, median_ms, submit, wait_done
 from engine.spec import resolve
 from engine.train import Training
 from scripts import launch
 from worker.config import Settings
-from worker.redis_server import RedisServer
 from worker.store import Keys
 
 QUEUE = "initlab-bench-mnist"
@@ -49,17 +48,6 @@ TARGET_VS_ENGINE = 1.3  # issue 4
 # a status poll every 50 ms: on two cores, polling every 5 ms (API + Redis work each time)
 # takes enough CPU from the worker to add ~10 % to a one-second job
 POLL_SECONDS = 0.05
-
-
-def wait_succeeded(http: httpx.Client, job_id: str, timeout: float = 600.0) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while True:
-        job: dict[str, Any] = http.get(f"/v1/jobs/{job_id}").json()
-        if job["status"] not in ("queued", "running"):
-            assert job["status"] == "succeeded", job
-            return job
-        assert time.monotonic() < deadline, f"job {job_id} still {job['status']}"
-        time.sleep(POLL_SECONDS)
 
 
 def run(http: httpx.Client, rounds: int, blas_threads: int) -> dict[str, Any]:
@@ -78,22 +66,12 @@ def run(http: httpx.Client, rounds: int, blas_threads: int) -> dict[str, Any]:
 
     def service() -> None:
         start = time.perf_counter()
-        job = wait_succeeded(http, submit(http, BODY)["id"])
+        job = wait_done(http, submit(http, BODY)["id"], timeout=600.0, poll=POLL_SECONDS)
         timings["done"].append(time.perf_counter() - start)
-        created, started = stamp(job["created_at"]), stamp(job["started_at"])
-        finished = stamp(job["finished_at"])
-        timings["queued"].append(started - created)
-        timings["running"].append(finished - started)
-        timings["server"].append(finished - created)
+        add_clocks(job, timings)
         last.update(job)
 
-    service()  # warm-up: the worker process reads MNIST and imports what later jobs reuse
-    bare()
-    for values in timings.values():
-        values.clear()
-    for r in range(rounds):
-        for contender in (bare, service) if r % 2 == 0 else (service, bare):
-            contender()
+    alternate(rounds, bare, service, timings)  # the worker's warm-up reads MNIST
     return {**timings, "job": last}
 
 
@@ -106,22 +84,19 @@ def main() -> int:
     print(
         f"  cpus {os.cpu_count()}, worker: 1 process, {settings.worker_blas_threads} BLAS thread(s)"
     )
-    with tempfile.TemporaryDirectory(prefix="initlab-bench-") as tmp, RedisServer() as server:
-        logs = Path(tmp)
-        env = {**os.environ, "REDIS_URL": server.url, "CELERY_QUEUE": QUEUE}
-        with (
-            launch.celery_worker(server.url, QUEUE, 1, logs / "worker.log", env),
-            launch.api_server(env, logs / "api.log") as api,
-            httpx.Client(base_url=api.url, timeout=60) as http,
-        ):
-            result = run(http, args.rounds, settings.worker_blas_threads)
-            client = redis.Redis.from_url(server.url)
-            entries: Any = client.xrange(Keys(result["job"]["id"]).records)
-            result["records"] = len(entries)
-            result["payload"] = sum(len(fields[b"r"]) for _, fields in entries)
-            params = Keys(result["job"]["id"]).params
-            result["snapshots"] = [client.hstrlen(params, i) for i in client.hkeys(params)]
-            client.close()
+    with (
+        tempfile.TemporaryDirectory(prefix="initlab-bench-") as tmp,
+        launch.service_stack(QUEUE, Path(tmp)) as stack,
+        httpx.Client(base_url=stack.api.url, timeout=60) as http,
+    ):
+        result = run(http, args.rounds, settings.worker_blas_threads)
+        client = redis.Redis.from_url(stack.redis.url)
+        entries: Any = client.xrange(Keys(result["job"]["id"]).records)
+        result["records"] = len(entries)
+        result["payload"] = sum(len(fields[b"r"]) for _, fields in entries)
+        params = Keys(result["job"]["id"]).params
+        result["snapshots"] = [client.hstrlen(params, i) for i in client.hkeys(params)]
+        client.close()
     report(result)
     return 0
 

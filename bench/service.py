@@ -39,6 +39,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any, cast
 
@@ -97,7 +98,10 @@ def submit(http: httpx.Client, body: dict[str, Any]) -> dict[str, Any]:
     return response.json()  # type: ignore[no-any-return]
 
 
-def wait_done(http: httpx.Client, job_id: str, timeout: float = 120.0) -> dict[str, Any]:
+def wait_done(
+    http: httpx.Client, job_id: str, timeout: float = 120.0, poll: float = POLL_SECONDS
+) -> dict[str, Any]:
+    """Poll ``GET /v1/jobs/{id}`` every ``poll`` seconds until it ends; it must succeed."""
     deadline = time.monotonic() + timeout
     while True:
         job = http.get(f"/v1/jobs/{job_id}").json()
@@ -105,13 +109,36 @@ def wait_done(http: httpx.Client, job_id: str, timeout: float = 120.0) -> dict[s
             assert job["status"] == "succeeded", job
             return job  # type: ignore[no-any-return]
         assert time.monotonic() < deadline, f"job {job_id} still {job['status']}"
-        time.sleep(POLL_SECONDS)
+        time.sleep(poll)
 
 
 def stamp(iso: str) -> float:
-    from datetime import datetime
-
     return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
+
+
+def add_clocks(job: dict[str, Any], timings: dict[str, list[float]]) -> None:
+    """The job's own clocks: created -> started (queued), started -> finished (running), both."""
+    created, started = stamp(job["created_at"]), stamp(job["started_at"])
+    finished = stamp(job["finished_at"])
+    timings["queued"].append(started - created)
+    timings["running"].append(finished - started)
+    timings["server"].append(finished - created)
+
+
+def alternate(
+    rounds: int,
+    bare: Callable[[], None],
+    service: Callable[[], None],
+    timings: dict[str, list[float]],
+) -> None:
+    """One untimed warm-up of each, then ``rounds`` of both, alternating which goes first."""
+    service()  # warm up: the worker's first job imports and reads what later ones reuse
+    bare()
+    for values in timings.values():
+        values.clear()
+    for r in range(rounds):
+        for contender in (bare, service) if r % 2 == 0 else (service, bare):
+            contender()
 
 
 # ------------------------------------------------------------------ (a) the playground job
@@ -139,19 +166,9 @@ def bench_playground(
         job = wait_done(http, submit(http, fresh(PLAYGROUND))["id"])
         t["done"].append(time.perf_counter() - start)
         t["cpu"].append(tree_cpu_seconds(worker.pid) - cpu)
-        created, started = stamp(job["created_at"]), stamp(job["started_at"])
-        finished = stamp(job["finished_at"])
-        t["queued"].append(started - created)
-        t["running"].append(finished - started)
-        t["server"].append(finished - created)
+        add_clocks(job, t)
 
-    service()  # warm up: the worker's first job imports and builds what later ones reuse
-    bare()
-    for timings in t.values():
-        timings.clear()
-    for r in range(rounds):
-        for contender in (bare, service) if r % 2 == 0 else (service, bare):
-            contender()
+    alternate(rounds, bare, service, t)
     return t
 
 
@@ -361,28 +378,26 @@ def main() -> int:
     )
     print(f"  uvloop {installed('uvloop')}, httptools {installed('httptools')}, "
           f"hiredis {installed('hiredis')}")  # fmt: skip
-    with tempfile.TemporaryDirectory(prefix="initlab-bench-") as tmp, RedisServer() as server:
-        logs = Path(tmp)
-        env = {**os.environ, "REDIS_URL": server.url, "CELERY_QUEUE": QUEUE}
-        with (
-            launch.celery_worker(server.url, QUEUE, 1, logs / "worker.log", env) as worker,
-            launch.api_server(env, logs / "api.log") as api,
-            httpx.Client(base_url=api.url, timeout=60) as http,
-        ):
-            client = redis.Redis.from_url(server.url)
-            a = bench_playground(http, args.rounds, settings.worker_blas_threads, worker)
-            b = bench_submit(api, server, args.clients, args.requests, args.cap)
-            thousand = wait_done(http, submit(http, fresh(THOUSAND))["id"])
-            c = bench_reads(http, client, thousand["id"], args.reads, {})
-            queries: list[dict[str, Any]] = [
-                {"fields": "cost"},
-                {"fields": "cost,layers"},
-                {"every": 10},
-            ]
-            variants = bench_variants(http, thousand["id"], args.reads, queries)
-            play = wait_done(http, submit(http, fresh(PLAYGROUND))["id"])
-            p = bench_reads(http, client, play["id"], max(5, args.reads // 4), {"limit": 1001})
-            client.close()
+    with (
+        tempfile.TemporaryDirectory(prefix="initlab-bench-") as tmp,
+        launch.service_stack(QUEUE, Path(tmp)) as stack,
+        httpx.Client(base_url=stack.api.url, timeout=60) as http,
+    ):
+        server, api, (worker,) = stack.redis, stack.api, stack.workers
+        client = redis.Redis.from_url(server.url)
+        a = bench_playground(http, args.rounds, settings.worker_blas_threads, worker)
+        b = bench_submit(api, server, args.clients, args.requests, args.cap)
+        thousand = wait_done(http, submit(http, fresh(THOUSAND))["id"])
+        c = bench_reads(http, client, thousand["id"], args.reads, {})
+        queries: list[dict[str, Any]] = [
+            {"fields": "cost"},
+            {"fields": "cost,layers"},
+            {"every": 10},
+        ]
+        variants = bench_variants(http, thousand["id"], args.reads, queries)
+        play = wait_done(http, submit(http, fresh(PLAYGROUND))["id"])
+        p = bench_reads(http, client, play["id"], max(5, args.reads // 4), {"limit": 1001})
+        client.close()
     report(a, b, c, p, variants, args)
     return 0
 

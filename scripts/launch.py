@@ -1,4 +1,5 @@
-"""The service's child processes for the test suite and the bench: a Celery worker, uvicorn.
+"""The service's child processes for the test suite and the bench: a Celery worker, uvicorn,
+and for the bench the whole stack at once (:func:`service_stack`).
 
 Each child runs in its own session with its output in a log file, is ready (a worker answers
 a ping, the API ``/healthz``) when the context manager yields, and is stopped by process group
@@ -14,7 +15,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import NamedTuple
 
@@ -22,7 +23,7 @@ import httpx
 
 from worker.celery_app import make_celery
 from worker.config import Settings
-from worker.redis_server import die_with_parent, free_port
+from worker.redis_server import RedisServer, die_with_parent, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -116,3 +117,31 @@ def api_server(
         yield Api(url, process)
     finally:
         stop_process(process)
+
+
+class Stack(NamedTuple):
+    redis: RedisServer
+    workers: list[subprocess.Popen]
+    api: Api
+
+
+@contextmanager
+def service_stack(queue: str, log_dir: Path, workers: int = 1, **env: str) -> Iterator[Stack]:
+    """A redis-server of its own, ``workers`` one-process Celery workers on ``queue`` and uvicorn.
+
+    ``env`` adds settings (e.g. ``JOB_TTL_SECONDS``); logs go to ``log_dir``. One worker keeps
+    the default node name (:func:`worker_node`); several are named ``{queue}-{i}@localhost``.
+    """
+    with RedisServer() as server, ExitStack() as children:
+        env = {**os.environ, "REDIS_URL": server.url, "CELERY_QUEUE": queue, **env}
+        processes = [
+            children.enter_context(
+                celery_worker(
+                    server.url, queue, 1, log_dir / f"worker-{i}.log", env,
+                    None if workers == 1 else f"{queue}-{i}@localhost",
+                )
+            )
+            for i in range(1, workers + 1)
+        ]  # fmt: skip
+        api = children.enter_context(api_server(env, log_dir / "api.log"))
+        yield Stack(server, processes, api)

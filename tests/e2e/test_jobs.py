@@ -52,7 +52,8 @@ def test_a_job_goes_queued_running_succeeded_with_one_record_per_iteration(
     assert params["iteration"] == 20_000
     assert [len(layer["weights"]) for layer in params["layers"]] == [6, 3, 1]
     assert len(params["layers"][0]["weights"][0]) == 2
-    assert api_client.get(f"{job['links']['parameters']}?iteration=5000").status_code == 200
+    snapshot = api_client.get(f"{job['links']['parameters']}?iteration=5000").json()
+    assert snapshot["iteration"] == 5000 and snapshot["layers"] != params["layers"]
     missing = api_client.get(f"{job['links']['parameters']}?iteration=50")
     assert missing.status_code == 404 and "0, 5000, 10000, 15000, 20000" in missing.text
     dataset = api_client.get(job["links"]["dataset"]).json()
