@@ -90,6 +90,12 @@ async def get_quota(request: Request, caller: CallerDep, settings: SettingsDep) 
 
 QuotaDep = Annotated[Quota, Depends(get_quota)]
 SubmissionLimit = Depends(limit_submissions)
+# what POST /v1/jobs and POST /v1/sweeps share: the submission rate limit and its refusals
+SUBMISSION: dict[str, Any] = {
+    "status_code": 202,
+    "responses": {**TOO_LARGE, **BUSY, 503: {"model": MessageModel}},
+    "dependencies": [SubmissionLimit],
+}
 
 
 class BodyLimit:

@@ -38,8 +38,8 @@ class JobCreate(SpecRequest):
         "records, and `reused_from` names the job that ran)",
     )
 
-    def spec_request(self) -> dict[str, Any]:
-        return self.model_dump(exclude={"force"}, exclude_none=True)
+    def overrides(self) -> dict[str, Any]:  # what engine.spec.resolve lays over the preset
+        return self.model_dump(exclude={"preset", "force"}, exclude_none=True)
 
 
 class JobError(BaseModel):

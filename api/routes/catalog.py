@@ -50,4 +50,4 @@ def variance(body: SpecRequest) -> dict[str, Any]:
     """Predicted forward and backward variance per layer beside the measured one, at init."""
     from engine.theory import variance_report
 
-    return variance_report(resolve_spec(body.model_dump(exclude_none=True)))
+    return variance_report(resolve_spec(body))

@@ -9,7 +9,7 @@ from fastapi import APIRouter, HTTPException, Query, Response
 from api.auth import AUTH_RESPONSES
 from api.deps import CallerDep, CeleryDep, JobDep, OwnedJobDep, SettingsDep, StoreDep, resolve_spec
 from api.errors import invalid
-from api.limits import BUSY, TOO_LARGE, QuotaDep, SubmissionLimit
+from api.limits import SUBMISSION, QuotaDep
 from api.models import (
     RECORD_FIELDS,
     DatasetPublic,
@@ -31,12 +31,7 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": Message, "descripti
 JSON = "application/json"
 
 
-@router.post(
-    "",
-    status_code=202,
-    responses={**TOO_LARGE, **BUSY, 503: {"model": Message}},
-    dependencies=[SubmissionLimit],
-)
+@router.post("", **SUBMISSION)
 async def create_job(
     body: JobCreate,
     response: Response,
@@ -50,7 +45,7 @@ async def create_job(
     When a job of the same resolved spec has succeeded (and ``force`` is not set), the new job
     is answered at once with a copy of that job's results, naming it in ``reused_from``.
     """
-    spec = resolve_spec(body.spec_request())
+    spec = resolve_spec(body)
     job = await submit(
         spec, force=body.force, store=store, celery=celery, settings=settings, quota=quota
     )
@@ -69,9 +64,7 @@ async def list_jobs(
 ) -> JobsPublic:
     """Jobs, newest first, one page at a time; filter by ``status``. With auth on, the
     caller's own jobs only."""
-    limit = limit or settings.jobs_page_default
-    if limit > settings.jobs_page_max:
-        raise invalid(("query", "limit"), f"at most {settings.jobs_page_max} jobs per page")
+    limit = page_size(limit, settings.jobs_page_default, settings.jobs_page_max, "jobs")
     jobs, count, next_cursor = await store.list_jobs(status, limit, cursor, caller.owner)
     return JobsPublic(data=[JobPublic.of(job) for job in jobs], count=count, next=next_cursor)
 
@@ -96,9 +89,7 @@ async def read_metrics(
     """Recorded statistics by iteration range, downsampled and trimmed to some keys."""
     if stop is not None and stop < start:
         raise invalid(("query", "stop"), f"stop ({stop}) is below start ({start})")
-    limit = limit or settings.metrics_page_default
-    if limit > settings.metrics_page_max:
-        raise invalid(("query", "limit"), f"at most {settings.metrics_page_max} records per page")
+    limit = page_size(limit, settings.metrics_page_default, settings.metrics_page_max, "records")
     keep = _record_fields(fields)
     status, records, next_start = await store.records(job.id, start, stop, every, limit)
     if status is None:
@@ -108,6 +99,14 @@ async def read_metrics(
     parts = (dumps(job.id), dumps(status), b",".join(records), dumps(next_start))
     body = b'{"job_id":%b,"status":%b,"records":[%b],"next":%b}' % parts
     return Response(body, media_type=JSON)
+
+
+def page_size(limit: int | None, default: int, most: int, what: str) -> int:
+    """``limit``, else the default; a 422 on ``limit`` above ``most``."""
+    limit = limit or default
+    if limit > most:
+        raise invalid(("query", "limit"), f"at most {most} {what} per page")
+    return limit
 
 
 def _record_fields(fields: str | None) -> set[str] | None:

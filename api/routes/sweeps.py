@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from api.auth import AUTH_RESPONSES, require_key
 from api.deps import CallerDep, CeleryDep, SettingsDep, StoreDep
 from api.errors import ORJSONResponse
-from api.limits import BUSY, TOO_LARGE, QuotaDep, SubmissionLimit
+from api.limits import SUBMISSION, QuotaDep
 from api.models import Message, SweepPublic, SweepsPublic, VariationPublic
 from api.submission import ensure_capacity, submit
 from engine.spec import ExperimentSpec, resolve
@@ -159,12 +159,7 @@ def _variation(
     )
 
 
-@router.post(
-    "",
-    status_code=202,
-    responses={**TOO_LARGE, **BUSY, 503: {"model": Message}},
-    dependencies=[SubmissionLimit],
-)
+@router.post("", **SUBMISSION)
 async def create_sweep(
     body: SweepCreate,
     response: Response,

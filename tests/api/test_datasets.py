@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from engine.mnist import load_mnist
 from engine.spec import resolve
 from engine.train import Training
+from tests.api.errors import detail, locs
 from tests.e2e.job_helpers import submit, wait_for
 
 
@@ -44,9 +45,7 @@ def test_images_of_the_training_split_reach_its_last_index(client: TestClient) -
     ],
 )
 def test_bad_image_indices_are_a_422(client: TestClient, query: str, reason: str) -> None:
-    response = client.get(f"/v1/datasets/mnist/images?{query}")
-    assert response.status_code == 422
-    [error] = response.json()["detail"]
+    [error] = detail(client.get(f"/v1/datasets/mnist/images?{query}"))
     assert error["loc"] == ["query", "indices"] and reason in error["msg"]
 
 
@@ -84,9 +83,7 @@ def test_the_default_preview_is_the_playground_circle(client: TestClient) -> Non
     ],
 )
 def test_bad_preview_parameters_are_a_422(client: TestClient, path: str, loc: list[str]) -> None:
-    response = client.get(f"/v1/datasets/{path}")
-    assert response.status_code == 422
-    assert response.json()["detail"][0]["loc"] == loc
+    assert locs(client.get(f"/v1/datasets/{path}")) == [loc]
 
 
 def test_an_unknown_dataset_is_a_404(client: TestClient) -> None:

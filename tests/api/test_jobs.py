@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 
 from api.main import create_app
 from engine.spec import nested, resolve
+from tests.api.errors import locs
 from worker.config import Settings
 from worker.store import dumps
 from worker.sync_store import JobStore
@@ -229,5 +230,4 @@ def test_the_variance_theory_reports_predictions_beside_measurements(client: Tes
 def test_the_variance_theory_refuses_a_bad_spec(
     client: TestClient, body: dict, loc: list[str]
 ) -> None:
-    response = client.post("/v1/theory/variance", json=body)
-    assert response.status_code == 422 and response.json()["detail"][0]["loc"] == loc
+    assert loc in locs(client.post("/v1/theory/variance", json=body))

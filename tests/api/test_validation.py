@@ -7,17 +7,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-
-def detail(response: Any, status: int = 422) -> list[dict[str, Any]]:
-    assert response.status_code == status, response.text
-    errors = response.json()["detail"]
-    for error in errors:
-        assert set(error) == {"loc", "msg", "type"}  # nothing else (no echoed input)
-    return errors
-
-
-def locs(response: Any) -> list[list[Any]]:
-    return [error["loc"] for error in detail(response)]
+from tests.api.errors import detail, locs
 
 
 @pytest.mark.parametrize(
