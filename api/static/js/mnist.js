@@ -128,11 +128,18 @@ export function initMnist(catalog) {
     $("mn-play").setAttribute("aria-pressed", String(p.playing));
     const r = p.record;
     if (p.error) return say(status, p.error, true);
-    if (!r) return p.job && say(status, `Job ${p.status}: waiting for the first batch…`);
+    if (!r) return p.job && say(status, waitingFor(p));
     const of = job.spec.training.iterations;
     const end = p.ended && p.cursor === p.records.length - 1 ? ` · ${p.status}` : "";
     say(status, `batch ${r.iteration} of ${of} · epoch ${r.epoch.toFixed(2)}${end}`);
   }
+}
+
+/** What the section waits for before its first batch is shown; no final word until it is. */
+function waitingFor(p) {
+  if (p.status === "queued" || p.status === "running") return `Job ${p.status}: waiting for the first batch…`;
+  if (p.job.reused_from) return "These settings already ran: replaying the stored batches…";
+  return "Loading the recorded batches…";
 }
 
 const imageCache = new Map();
