@@ -19,7 +19,7 @@ serve: $(STAMP)
 test: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	bash scripts/install_browser.sh
+	bash scripts/install_test_tools.sh
 	$(PY) -m pytest
 
 lint: $(STAMP)

@@ -76,8 +76,9 @@ def test_the_image_is_slim_pinned_and_runs_as_a_user() -> None:
     assert all("==" in requirement for requirement in requirements)
 
 
-@pytest.mark.skipif(shutil.which("docker-compose") is None, reason="docker-compose not installed")
 def test_docker_compose_accepts_the_file() -> None:
+    if shutil.which("docker-compose") is None:
+        pytest.fail("docker-compose is missing: run scripts/install_test_tools.sh")
     result = subprocess.run(
         ["docker-compose", "config", "-q"], cwd=ROOT, capture_output=True, text=True, timeout=60
     )

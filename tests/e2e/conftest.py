@@ -1,4 +1,4 @@
-"""Headless Chromium from Debian's packages (scripts/install_browser.sh), driven by playwright.
+"""Headless Chromium from Debian's packages (scripts/install_test_tools.sh), driven by playwright.
 
 The browser talks to the session's real stack (tests/conftest.py): redis-server, a Celery
 worker and uvicorn. Nothing here downloads a browser; ``playwright install`` is never run.
@@ -29,7 +29,7 @@ def browser() -> Iterator[Any]:  # ending it with the module keeps later asyncio
     from playwright.sync_api import sync_playwright  # only the browser tests need it
 
     if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: run scripts/install_browser.sh")
+        pytest.fail(f"{CHROMIUM} is missing: run scripts/install_test_tools.sh")
     with sync_playwright() as driver:
         chromium = driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium
