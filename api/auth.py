@@ -24,7 +24,7 @@ from pydantic import SecretStr
 
 from api.models import Message
 from worker.config import Settings, key_entry
-from worker.store import is_job_id
+from worker.ids import is_job_id
 
 KEY_HEADER = "X-API-Key"
 SHARE_HEADER = "X-Share-Token"

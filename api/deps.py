@@ -14,7 +14,8 @@ from api.config import Settings
 from api.errors import body_error
 from engine.spec import ExperimentSpec, SpecRequest, resolve
 from worker.async_store import AsyncJobStore
-from worker.store import Job, is_job_id
+from worker.ids import is_job_id
+from worker.store import Job
 
 
 # async, though they do not wait: FastAPI runs a plain `def` dependency in a thread

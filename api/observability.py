@@ -41,7 +41,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from worker import durations, logs
 from worker.async_store import AsyncJobStore
 from worker.config import Settings
-from worker.store import STATUSES, id_horizon, status_index
+from worker.ids import id_horizon
+from worker.store import STATUSES, status_index
 
 log = logging.getLogger("api.access")
 REQUEST_ID_HEADER = "X-Request-ID"

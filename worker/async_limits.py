@@ -14,7 +14,8 @@ from typing import Any, cast
 import redis.asyncio as aioredis
 
 from worker import lua
-from worker.store import Keys, active_key, new_job_id, rate_key
+from worker.ids import new_job_id
+from worker.store import Keys, active_key, rate_key
 
 RESERVATION_SECONDS = 60  # an admitted id whose job is not stored by then frees its slot
 

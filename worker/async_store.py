@@ -11,14 +11,14 @@ from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 
 from worker import lua
+from worker.codec import now_iso
+from worker.ids import new_job_id
 from worker.store import (
     ACTIVE,
     Job,
     Keys,
     all_indexes,
     iteration_of,
-    new_job_id,
-    now_iso,
     owner_index,
     queue_create,
     queue_trim,

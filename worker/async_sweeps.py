@@ -13,17 +13,13 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 from worker.async_store import AsyncJobStore
+from worker.codec import dumps, loads, now_iso
+from worker.ids import created_seconds, expire_at_of, new_job_id
 from worker.store import (
     SWEEPS_INDEX,
     Job,
     Keys,
-    created_seconds,
-    dumps,
-    expire_at_of,
     iteration_of,
-    loads,
-    new_job_id,
-    now_iso,
     owner_sweeps,
     queue_trim,
     stream_id,

@@ -21,9 +21,10 @@ from celery.exceptions import SoftTimeLimitExceeded
 
 from engine.spec import ExperimentSpec
 from engine.train import Training
+from worker.codec import dumps
 from worker.config import Settings
 from worker.logs import job_context
-from worker.store import Job, dumps
+from worker.store import Job
 from worker.sync_store import JobStore
 
 log = logging.getLogger(__name__)

@@ -35,25 +35,23 @@ that moves the id between status indexes in the same atomic step.
 
 The worker uses :class:`worker.sync_store.JobStore`, the API :class:`worker.async_store.
 AsyncJobStore`; both build their commands and parse their replies with the helpers here.
+Ids are made in :mod:`worker.ids`, and values encoded to JSON in :mod:`worker.codec`.
 """
 
 from __future__ import annotations
 
-import re
-import secrets
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
-import orjson
+from worker.codec import dumps, error_json, loads, now_iso
+from worker.ids import created_seconds, expire_at_of, id_horizon
 
 PREFIX = "initlab"
 STATUSES = ("queued", "running", "succeeded", "failed", "cancelled")
 ACTIVE = ("queued", "running")
 FINAL = ("succeeded", "failed", "cancelled")
 JOBS_INDEX = f"{PREFIX}:jobs"
-JOB_ID = re.compile(r"[0-9a-f]{32}")
 
 
 def status_index(status: str | None) -> str:
@@ -116,33 +114,6 @@ class Keys:
         return self.job, self.records, self.params, self.dataset
 
 
-def new_job_id(now: float | None = None) -> str:
-    """32 hex digits: creation time in ms (12 digits), then 80 random bits."""
-    return f"{_ms_hex(time.time() if now is None else now)}{secrets.token_hex(10)}"
-
-
-def _ms_hex(seconds: float) -> str:
-    return f"{max(0, int(seconds * 1000)):012x}"
-
-
-def id_horizon(seconds: float) -> str:
-    """The lexicographic bound below which ids were created before ``seconds``."""
-    return _ms_hex(seconds)
-
-
-def created_seconds(job_id: str) -> float:
-    return int(job_id[:12], 16) / 1000
-
-
-def expire_at_of(item_id: str, ttl: int) -> int:
-    """When a job or sweep of id ``item_id`` expires (unix seconds): creation + ``ttl``."""
-    return int(created_seconds(item_id) + ttl) + 1
-
-
-def is_job_id(value: str) -> bool:
-    return JOB_ID.fullmatch(value) is not None
-
-
 STREAM_ID_MAX = 2**64 - 1  # Redis stream ids are two unsigned 64-bit numbers
 
 
@@ -154,46 +125,6 @@ def stream_id(iteration: int) -> str:
 def iteration_of(entry_id: bytes | str) -> int:
     text = entry_id.decode() if isinstance(entry_id, bytes) else entry_id
     return int(text.partition("-")[0])
-
-
-def dumps(value: Any) -> bytes:
-    """JSON bytes; non-finite floats become null (orjson's rule)."""
-    return orjson.dumps(value, option=orjson.OPT_SERIALIZE_NUMPY)
-
-
-loads = orjson.loads
-
-# the bulky top-level keys of a stored record, in their order; the scalars (cost, ...) come first
-_BULKY = ("layers", "boundary", "predictions")
-_BULKY_STARTS = tuple(b',"%b":' % key.encode() for key in _BULKY)
-
-
-def record_fields(raw: bytes, keep: set[str]) -> bytes:
-    """The stored record ``raw`` (JSON) cut down to its keys in ``keep``, as JSON.
-
-    When no bulky key is wanted, only the part before the first one is parsed (for a
-    cost curve, a few dozen bytes of each record instead of all of it). That head parses
-    as a JSON object only when the cut is at the top level; whenever it fails to parse or
-    lacks a wanted key, the whole record is parsed.
-    """
-    if keep.isdisjoint(_BULKY):
-        cut = len(raw)
-        for start in _BULKY_STARTS:  # each search stops at the earliest cut found so far
-            found = raw.find(start, 1, cut)
-            cut = found if found > 0 else cut
-        if cut < len(raw):
-            try:
-                head = loads(raw[:cut] + b"}")
-            except orjson.JSONDecodeError:
-                head = None
-            if isinstance(head, dict) and keep <= head.keys():
-                return dumps({k: v for k, v in head.items() if k in keep})
-    return dumps({k: v for k, v in loads(raw).items() if k in keep})
-
-
-def now_iso(seconds: float | None = None) -> str:
-    moment = datetime.fromtimestamp(time.time() if seconds is None else seconds, UTC)
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 @dataclass
@@ -263,10 +194,6 @@ class Job:
             reused_from=text("reused_from"),
             owner=text("owner"),
         )
-
-
-def error_json(kind: str, message: str) -> bytes:
-    return dumps({"type": kind, "message": message})
 
 
 def queue_create(

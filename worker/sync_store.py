@@ -11,14 +11,13 @@ from typing import Any
 import redis
 
 from worker import durations, lua
+from worker.codec import dumps, now_iso
+from worker.ids import new_job_id
 from worker.store import (
     ACTIVE,
     Job,
     Keys,
     append_call,
-    dumps,
-    new_job_id,
-    now_iso,
     queue_create,
     queue_trim,
     read_job_call,

@@ -13,7 +13,8 @@ from api.auth import AUTH_RESPONSES
 from api.deps import JobDep, SettingsDep, StoreDep
 from engine.spec import MAX_ITERATIONS
 from worker.async_store import AsyncJobStore
-from worker.store import Job, dumps
+from worker.codec import dumps
+from worker.store import Job
 
 router = APIRouter(prefix="/v1/jobs", tags=["events"], responses=AUTH_RESPONSES)
 

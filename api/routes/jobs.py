@@ -23,7 +23,9 @@ from api.models import (
 )
 from api.submission import submit
 from engine.spec import DATASETS_IMAGE
-from worker.store import FINAL, JOB_ID, dumps, record_fields
+from worker.codec import dumps, record_fields
+from worker.ids import JOB_ID
+from worker.store import FINAL
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"], responses=AUTH_RESPONSES)
 

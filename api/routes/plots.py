@@ -13,7 +13,8 @@ from api.auth import AUTH_RESPONSES
 from api.deps import JobDep, ReaderDep, StoreDep
 from api.models import Message
 from worker.async_store import AsyncJobStore
-from worker.store import Job, loads
+from worker.codec import loads
+from worker.store import Job
 
 router = APIRouter(prefix="/v1/jobs", tags=["plots"], responses=AUTH_RESPONSES)
 

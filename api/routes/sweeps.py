@@ -20,7 +20,8 @@ from api.submission import ensure_capacity, submit
 from engine.spec import ExperimentSpec, resolve
 from engine.sweep import SweepCreate, iterations_to_reach, rank, variations
 from worker.async_sweeps import AsyncSweepStore, Sweep
-from worker.store import ACTIVE, JOB_ID, Job, is_job_id
+from worker.ids import JOB_ID, is_job_id
+from worker.store import ACTIVE, Job
 
 router = APIRouter(
     prefix="/v1/sweeps",

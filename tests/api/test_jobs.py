@@ -10,8 +10,8 @@ from fastapi.testclient import TestClient
 from api.main import create_app
 from engine.spec import nested, resolve
 from tests.api.errors import locs
+from worker.codec import dumps
 from worker.config import Settings
-from worker.store import dumps
 from worker.sync_store import JobStore
 
 UNKNOWN = "0123456789abcdef0123456789abcdef"

@@ -10,7 +10,8 @@ from fastapi.testclient import TestClient
 
 from engine.spec import resolve
 from engine.train import Training
-from worker.store import Keys, dumps, loads, record_fields
+from worker.codec import dumps, loads, record_fields
+from worker.store import Keys
 from worker.sync_store import JobStore
 
 # iterations 0, 2, ..., 40: bulky keys on some records only (boundary every 10, histograms every 5)

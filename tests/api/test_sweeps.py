@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from api.routes.sweeps import sweep_status
 from tests.e2e.job_helpers import long_spec, wait_for
 from worker.async_sweeps import cost_of
-from worker.store import dumps
+from worker.codec import dumps
 from worker.sync_store import JobStore
 
 UNKNOWN = "0123456789abcdef0123456789abcdef"

@@ -12,9 +12,10 @@ import pytest
 from celery.exceptions import SoftTimeLimitExceeded
 
 from engine.spec import resolve
+from worker.codec import loads
 from worker.config import Settings
 from worker.runner import run_job
-from worker.store import Keys, loads
+from worker.store import Keys
 from worker.sync_store import JobStore
 
 SPEC = resolve({"training": {"iterations": 20}, "record": {"every": 5}}).model_dump(mode="json")

@@ -10,7 +10,9 @@ import redis
 
 from engine.spec import resolve
 from worker.async_store import AsyncJobStore, connect
-from worker.store import STATUSES, Keys, dumps, loads, new_job_id, status_index
+from worker.codec import dumps, loads
+from worker.ids import new_job_id
+from worker.store import STATUSES, Keys, status_index
 from worker.sync_store import JobStore
 
 SPEC = resolve({"training": {"iterations": 20}}).model_dump(mode="json")
