@@ -135,16 +135,18 @@ class AsyncSweepStore:
         next_cursor = ids[limit - 1] if len(ids) > limit else None
         return sweeps[:limit], count, next_cursor
 
-    async def remember(self, sweep: Sweep, values: dict[str, Any]) -> None:
-        """Cache per-job results in the sweep's hash (which keeps its expiry)."""
-        if not values:
+    async def remember(self, learned: list[tuple[Sweep, dict[str, Any]]]) -> None:
+        """Cache per-job results in each sweep's hash (which keeps its expiry), one round-trip."""
+        learned = [(sweep, values) for sweep, values in learned if values]
+        if not learned:
             return
-        sweep.cached.update(values)
         pipe = self.redis.pipeline(transaction=True)
-        cached: dict[str, bytes] = {k: dumps(v) for k, v in values.items()}
-        pipe.hset(sweep_key(sweep.id), mapping=cached)  # type: ignore[arg-type]
-        # a sweep deleted meanwhile leaves only these fields (no id: it reads as gone) till then
-        pipe.expireat(sweep_key(sweep.id), sweep.expire_at)
+        for sweep, values in learned:
+            sweep.cached.update(values)
+            cached: dict[str, bytes] = {k: dumps(v) for k, v in values.items()}
+            pipe.hset(sweep_key(sweep.id), mapping=cached)  # type: ignore[arg-type]
+            # a sweep deleted meanwhile leaves only these fields (no id: it reads as gone) till then
+            pipe.expireat(sweep_key(sweep.id), sweep.expire_at)
         await pipe.execute()
 
     async def first_records(self, job_ids: list[str]) -> list[dict[str, Any] | None]:
@@ -155,16 +157,23 @@ class AsyncSweepStore:
         replies = cast(list[Any], await pipe.execute())
         return [loads(entries[0][1][b"r"]) if entries else None for entries in replies]
 
-    async def costs(self, job_id: str) -> list[tuple[int, float | None]]:
-        """(iteration, cost) of every record of a job."""
-        key, lower = Keys(job_id).records, "-"
-        curve: list[tuple[int, float | None]] = []
-        while True:
-            entries = cast(Any, await self.redis.xrange(key, lower, "+", count=CHUNK))
-            curve += [(iteration_of(i), cost_of(fields[b"r"])) for i, fields in entries]
-            if len(entries) < CHUNK:
-                return curve
-            lower = f"({entries[-1][0].decode()}"
+    async def costs(self, job_ids: list[str]) -> list[list[tuple[int, float | None]]]:
+        """(iteration, cost) of every record of each job; each round-trip reads the next chunk
+        of every stream not yet exhausted."""
+        curves: list[list[tuple[int, float | None]]] = [[] for _ in job_ids]
+        lower = dict.fromkeys(range(len(job_ids)), "-")
+        while lower:
+            pipe = self.redis.pipeline(transaction=False)
+            for k, start in lower.items():
+                pipe.xrange(Keys(job_ids[k]).records, start, "+", count=CHUNK)
+            replies = cast(list[Any], await pipe.execute())
+            for k, entries in zip(list(lower), replies, strict=True):
+                curves[k] += [(iteration_of(i), cost_of(fields[b"r"])) for i, fields in entries]
+                if len(entries) < CHUNK:
+                    del lower[k]
+                else:
+                    lower[k] = f"({entries[-1][0].decode()}"
+        return curves
 
     async def delete(self, sweep: Sweep, jobs: list[Job | None]) -> None:
         """Delete every job of the sweep (cancelling active ones), then the sweep."""

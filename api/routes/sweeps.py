@@ -112,20 +112,44 @@ def sweep_status(statuses: list[str]) -> str:
     return ended.pop() if len(ended) == 1 else "mixed"
 
 
-async def sweep_public(sweep: Sweep, sweeps: AsyncSweepStore) -> SweepPublic:
-    """The sweep with each job's state, results learned once (cached) and the ranking."""
-    jobs = await sweeps.jobs.get_many(sweep.job_ids)
-    learned: dict[str, Any] = {}
-    unknown = [j.id for j in jobs if j is not None and f"init_std:{j.id}" not in sweep.cached]
-    for job_id, record in zip(unknown, await sweeps.first_records(unknown), strict=True):
+async def sweeps_public(page: list[Sweep], sweeps: AsyncSweepStore) -> list[SweepPublic]:
+    """Each sweep with its jobs' states, results learned once (cached) and the ranking.
+
+    The reads for every sweep of ``page`` share their round-trips, so a listing costs about
+    what one sweep does.
+    """
+    job_ids = [job_id for sweep in page for job_id in sweep.job_ids]
+    jobs = dict(zip(job_ids, await sweeps.jobs.get_many(job_ids), strict=True))
+    learned: list[dict[str, Any]] = [{} for _ in page]
+    unknown = [
+        (k, job_id)
+        for k, sweep in enumerate(page)
+        for job_id in sweep.job_ids
+        if jobs[job_id] is not None and f"init_std:{job_id}" not in sweep.cached
+    ]
+    firsts = await sweeps.first_records([job_id for _, job_id in unknown])
+    for (k, job_id), record in zip(unknown, firsts, strict=True):
         if record is not None:
             stds = [layer["activations"]["std"] for layer in record["layers"]]
-            learned[f"init_std:{job_id}"] = stds
-    for job in jobs:
-        if job is not None and job.final and f"reach:{job.id}" not in sweep.cached:
-            curve = await sweeps.costs(job.id)
-            learned[f"reach:{job.id}"] = iterations_to_reach(curve, sweep.target_cost)
-    await sweeps.remember(sweep, learned)
+            learned[k][f"init_std:{job_id}"] = stds
+    ended = [
+        (k, job_id)
+        for k, sweep in enumerate(page)
+        for job_id in sweep.job_ids
+        if (job := jobs[job_id]) is not None and job.final and f"reach:{job_id}" not in sweep.cached
+    ]
+    curves = await sweeps.costs([job_id for _, job_id in ended])
+    for (k, job_id), curve in zip(ended, curves, strict=True):
+        learned[k][f"reach:{job_id}"] = iterations_to_reach(curve, page[k].target_cost)
+    await sweeps.remember(list(zip(page, learned, strict=True)))
+    return [_public(sweep, [jobs[job_id] for job_id in sweep.job_ids]) for sweep in page]
+
+
+async def sweep_public(sweep: Sweep, sweeps: AsyncSweepStore) -> SweepPublic:
+    return (await sweeps_public([sweep], sweeps))[0]
+
+
+def _public(sweep: Sweep, jobs: list[Job | None]) -> SweepPublic:
     entries = [
         _variation(job_id, values, job, sweep.cached)
         for job_id, values, job in zip(sweep.job_ids, sweep.values, jobs, strict=True)
@@ -215,7 +239,7 @@ async def list_sweeps(
 ) -> SweepsPublic:
     """Sweeps, newest first, one page at a time (with auth on, the caller's own)."""
     page, count, next_cursor = await sweeps.page(limit, cursor, caller.owner)
-    data = [await sweep_public(sweep, sweeps) for sweep in page]
+    data = await sweeps_public(page, sweeps)
     return SweepsPublic(data=data, count=count, next=next_cursor)
 
 

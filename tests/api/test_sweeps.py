@@ -8,6 +8,8 @@ from typing import Any
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from redis.asyncio.client import Pipeline as AsyncPipeline
+from redis.asyncio.client import Redis as AsyncRedis
 
 from api.routes.sweeps import sweep_status
 from tests.e2e.job_helpers import long_spec, wait_for
@@ -184,6 +186,47 @@ def test_sweeps_are_listed_newest_first_and_paged(client: TestClient) -> None:
     assert [s["id"] for s in page["data"]] == ids[:0:-1] and page["next"] == ids[1]
     after = client.get(f"/v1/sweeps?limit=2&cursor={page['next']}").json()
     assert after["data"][0]["id"] == ids[0] and page["count"] >= 3
+
+
+def round_trips(client: TestClient, path: str, monkeypatch: pytest.MonkeyPatch) -> int:
+    """How many times the app waits on Redis while answering GET ``path``."""
+    trips = 0
+    command, execute = AsyncRedis.execute_command, AsyncPipeline.execute
+
+    async def counted_command(self: AsyncRedis, *args: Any, **options: Any) -> Any:
+        nonlocal trips
+        trips += not isinstance(self, AsyncPipeline)  # a pipeline's commands only queue
+        return await command(self, *args, **options)
+
+    async def counted_execute(self: AsyncPipeline, *args: Any, **options: Any) -> Any:
+        nonlocal trips
+        trips += 1
+        return await execute(self, *args, **options)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(AsyncRedis, "execute_command", counted_command)
+        patch.setattr(AsyncPipeline, "execute", counted_execute)
+        assert client.get(path).status_code == 200
+    return trips
+
+
+def test_a_listing_reads_its_sweeps_together(
+    client: TestClient, store: JobStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sweeps = []
+    for seeds in ([31, 32], [33], [34, 35, 36]):
+        sweep = create(client, {"vary": {"init.seed": seeds}, "force": True})
+        for k, variation in enumerate(sweep["variations"]):
+            finish(store, variation["job_id"], [0.7, 0.3 / (k + 1)], "succeeded")
+        sweeps.append(sweep["id"])
+        time.sleep(0.002)
+    listed = client.get("/v1/sweeps?limit=3").json()["data"]  # learns every sweep's results
+    assert [s["id"] for s in listed] == sweeps[::-1]
+    assert listed == [client.get(f"/v1/sweeps/{sweep_id}").json() for sweep_id in sweeps[::-1]]
+    assert [len(s["variations"]) for s in listed] == [3, 1, 2]
+    assert all(v["init_activation_std"] == [1.0, 0.5] for s in listed for v in s["variations"])
+    one = round_trips(client, "/v1/sweeps?limit=1", monkeypatch)
+    assert round_trips(client, "/v1/sweeps?limit=3", monkeypatch) == one  # not one per sweep
 
 
 @pytest.mark.parametrize(
