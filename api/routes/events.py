@@ -38,27 +38,30 @@ def _status(job: Job) -> ServerSentEvent:
 
 
 async def job_events(
-    store: AsyncJobStore, job_id: str, after: int | None, block_ms: int
+    store: AsyncJobStore, job: Job, after: int | None, block_ms: int
 ) -> AsyncIterator[ServerSentEvent]:
-    """Status, then records as they are written, until the job ends and all are sent."""
+    """Status, then records as they are written, until the job ends and all are sent.
+
+    ``job`` is the job as the route just read it; every later turn reads it anew.
+    """
+    current: Job | None = job
     sent_status = None
     try:
-        while True:
-            job = await store.get(job_id)
-            if job is None:
-                yield ServerSentEvent(event="end", data='{"status":null,"reason":"deleted"}')
-                return
-            if job.status != sent_status:
-                yield _status(job)
-                sent_status = job.status
+        while current is not None:
+            if current.status != sent_status:
+                yield _status(current)
+                sent_status = current.status
             # a final status is read before the records: every record is written by then
-            entries = await store.read_after(job_id, after, None if job.final else block_ms, BATCH)
+            wait = None if current.final else block_ms
+            entries = await store.read_after(job.id, after, wait, BATCH)
             for iteration, raw in entries:
                 yield ServerSentEvent(event="record", id=str(iteration), data=raw.decode())
                 after = iteration
-            if job.final and len(entries) < BATCH:
-                yield ServerSentEvent(event="end", data=dumps({"status": job.status}).decode())
+            if current.final and len(entries) < BATCH:
+                yield ServerSentEvent(event="end", data=dumps({"status": current.status}).decode())
                 return
+            current = await store.get(job.id)
+        yield ServerSentEvent(event="end", data='{"status":null,"reason":"deleted"}')
     except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
         detail = dumps({"detail": f"job store unavailable: {exc}"}).decode()
         yield ServerSentEvent(event="error", data=detail)
@@ -90,7 +93,7 @@ async def stream_events(
     """Live records of a job as Server-Sent Events."""
     after = last_event_id_header if last_event_id_header is not None else last_event_id
     return EventSourceResponse(
-        job_events(store, job.id, after, settings.sse_block_ms),
+        job_events(store, job, after, settings.sse_block_ms),
         ping=settings.sse_keepalive_seconds,
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
