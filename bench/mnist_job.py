@@ -35,7 +35,7 @@ import httpx
 import redis
 from threadpoolctl import threadpool_limits
 
-from bench.service import add_clocks, alternate, median_ms, submit, wait_done
+from bench.jobs import add_clocks, alternate, median_ms, submit, wait_done
 from engine.spec import resolve
 from engine.train import Training
 from scripts import launch

@@ -20,6 +20,7 @@ c. ``GET /v1/jobs/{id}/metrics`` of a 1,000-record job, parsed by the client, ag
 d. Redis bytes per stored record: ``MEMORY USAGE`` of the stream over its length.
 
 Nothing passes or fails: numbers and ratios are printed, with the targets of issue 3.
+Part (b) is bench/submissions.py; what the benches share is bench/jobs.py.
 
     .venv/bin/python -m bench.service [--rounds 7] [--requests 2000] [--clients 20] [--reads 41]
 """
@@ -27,19 +28,14 @@ Nothing passes or fails: numbers and ratios are printed, with the targets of iss
 from __future__ import annotations
 
 import argparse
-import asyncio
-import gc
 import importlib
-import itertools
 import os
 import platform
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
-from datetime import datetime
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, cast
 
@@ -48,97 +44,32 @@ import orjson
 import redis
 from threadpoolctl import threadpool_limits
 
+from bench.jobs import (
+    add_clocks,
+    alternate,
+    fresh,
+    median_ms,
+    pct,
+    submit,
+    tree_cpu_seconds,
+    wait_done,
+)
+from bench.submissions import bench_submit
 from engine.spec import resolve
 from engine.train import Training
 from scripts import launch
-from worker.celery_app import make_celery
 from worker.config import Settings
-from worker.redis_server import RedisServer
-from worker.store import FINAL, Keys
-from worker.sync_store import JobStore
+from worker.store import Keys
 
 QUEUE = "initlab-bench"
-# how often the client asks for a job's status in (a): often enough to see the end within
-# 10 ms on average, seldom enough not to take CPU from the worker on a 2-core machine
-POLL_SECONDS = 0.02
-JSON_HEADERS = {"content-type": "application/json"}
-
 TARGET_DONE_S = 0.5  # issue 3: the playground job done within 0.5 s of submission
 TARGET_VS_ENGINE = 1.5  # ... and at most 1.5x the bare engine
 TARGET_SUBMIT_RATE = 300.0  # at least 300 submissions/s with 20 clients
 TARGET_READ_RATIO = 2.0  # a 1,000-record read within 2x the raw Redis read
 
-_seeds = itertools.count(1_000_000 + os.getpid() % 1000 * 10_000)
-
-
-def fresh(body: dict[str, Any]) -> dict[str, Any]:
-    """``body`` with a seed no stored job has, and ``force``: always a new job."""
-    training = {**body.get("training", {}), "seed": next(_seeds)}
-    return {**body, "training": training, "force": True}
-
-
 PLAYGROUND = {"preset": "playground"}
 # 999 updates recorded every iteration: 1,000 records (histograms every 10, no boundary)
 THOUSAND = {"training": {"iterations": 999}, "record": {"boundary": {"every": 0}}}
-EMPTY = {"preset": "playground", "training": {"iterations": 0}}  # (b): nothing to train
-
-
-def median_ms(values: list[float]) -> float:
-    return statistics.median(values) * 1000
-
-
-def pct(values: list[float], p: int) -> float:
-    """The p-th percentile, in ms."""
-    return statistics.quantiles(values, n=100, method="inclusive")[p - 1] * 1000
-
-
-def submit(http: httpx.Client, body: dict[str, Any]) -> dict[str, Any]:
-    response = http.post("/v1/jobs", json=body)
-    assert response.status_code == 202, response.text
-    return response.json()  # type: ignore[no-any-return]
-
-
-def wait_done(
-    http: httpx.Client, job_id: str, timeout: float = 120.0, poll: float = POLL_SECONDS
-) -> dict[str, Any]:
-    """Poll ``GET /v1/jobs/{id}`` every ``poll`` seconds until it ends; it must succeed."""
-    deadline = time.monotonic() + timeout
-    while True:
-        job = http.get(f"/v1/jobs/{job_id}").json()
-        if job["status"] in FINAL:
-            assert job["status"] == "succeeded", job
-            return job  # type: ignore[no-any-return]
-        assert time.monotonic() < deadline, f"job {job_id} still {job['status']}"
-        time.sleep(poll)
-
-
-def stamp(iso: str) -> float:
-    return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
-
-
-def add_clocks(job: dict[str, Any], timings: dict[str, list[float]]) -> None:
-    """The job's own clocks: created -> started (queued), started -> finished (running), both."""
-    created, started = stamp(job["created_at"]), stamp(job["started_at"])
-    finished = stamp(job["finished_at"])
-    timings["queued"].append(started - created)
-    timings["running"].append(finished - started)
-    timings["server"].append(finished - created)
-
-
-def alternate(
-    rounds: int,
-    bare: Callable[[], None],
-    service: Callable[[], None],
-    timings: dict[str, list[float]],
-) -> None:
-    """One untimed warm-up of each, then ``rounds`` of both, alternating which goes first."""
-    service()  # warm up: the worker's first job imports and reads what later ones reuse
-    bare()
-    for values in timings.values():
-        values.clear()
-    for r in range(rounds):
-        for contender in (bare, service) if r % 2 == 0 else (service, bare):
-            contender()
 
 
 # ------------------------------------------------------------------ (a) the playground job
@@ -170,128 +101,6 @@ def bench_playground(
 
     alternate(rounds, bare, service, t)
     return t
-
-
-# ------------------------------------------------------------------ (b) submissions
-
-
-class RawHttp:
-    """One bare HTTP/1.1 keep-alive connection: POST a JSON body, read the sized answer.
-
-    Next to httpx it costs the client almost no CPU, so on a 2-core machine the API, not the
-    client, sets the rate.
-    """
-
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.reader, self.writer = reader, writer
-
-    @classmethod
-    async def connect(cls, url: str) -> RawHttp:
-        host, _, port = url.removeprefix("http://").partition(":")
-        return cls(*await asyncio.open_connection(host, int(port)))
-
-    async def post(self, body: bytes) -> tuple[int, bytes]:
-        head = b"POST /v1/jobs HTTP/1.1\r\nhost: bench\r\ncontent-type: application/json\r\n"
-        self.writer.write(b"%bcontent-length: %d\r\n\r\n%b" % (head, len(body), body))
-        lines = (await self.reader.readuntil(b"\r\n\r\n")).split(b"\r\n")
-        sized = [line for line in lines if line.lower().startswith(b"content-length:")]
-        content = await self.reader.readexactly(int(sized[0].partition(b":")[2]))
-        return int(lines[0].split()[1]), content
-
-    def close(self) -> None:
-        self.writer.close()
-
-
-async def _submissions(url: str, clients: int, total: int, cap: float, raw: bool) -> dict[str, Any]:
-    """``total`` submissions (at most ``cap`` seconds) from ``clients`` concurrent clients."""
-    latencies: list[float] = []
-    ids: list[str] = []
-    errors: dict[int, int] = {}
-    counter = itertools.count()
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    http = httpx.AsyncClient(base_url=url, limits=limits, timeout=30)
-    conns = [await RawHttp.connect(url) for _ in range(clients)] if raw else []
-
-    async def via_httpx(body: bytes) -> tuple[int, bytes]:
-        response = await http.post("/v1/jobs", content=body, headers=JSON_HEADERS)
-        return response.status_code, response.content
-
-    posts = [conn.post for conn in conns] if raw else [via_httpx] * clients
-
-    async def client(post: Callable[[bytes], Awaitable[tuple[int, bytes]]]) -> None:
-        while next(counter) < total and time.perf_counter() < deadline:
-            body = orjson.dumps(fresh(EMPTY))
-            sent = time.perf_counter()
-            status, content = await post(body)
-            latencies.append(time.perf_counter() - sent)
-            if status == 202:
-                ids.append(orjson.loads(content)["id"])
-            else:
-                errors[status] = errors.get(status, 0) + 1
-
-    try:
-        for _ in range(2):  # warm up: every connection and the API's code paths
-            warm = await asyncio.gather(*(post(orjson.dumps(fresh(EMPTY))) for post in posts))
-            ids += [orjson.loads(content)["id"] for _, content in warm]
-        cpu, start = time.process_time(), time.perf_counter()
-        deadline = start + cap
-        gc.disable()  # the client's own collections would show up as server latency
-        try:
-            await asyncio.gather(*(client(post) for post in posts))
-        finally:
-            gc.enable()
-        wall, client_cpu = time.perf_counter() - start, time.process_time() - cpu
-    finally:
-        await http.aclose()
-        for conn in conns:
-            conn.close()
-    return {
-        "latencies": latencies,
-        "wall": wall,
-        "ids": ids,
-        "errors": errors,
-        "client": client_cpu,
-    }
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of process ``pid`` so far (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def tree_cpu_seconds(pid: int) -> float:
-    """CPU time of ``pid`` and its children (a Celery worker and its pool processes)."""
-    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-    return cpu_seconds(pid) + sum(cpu_seconds(int(child)) for child in children)
-
-
-def bench_submit(
-    api: launch.Api, server: RedisServer, clients: int, total: int, cap: float
-) -> dict[str, dict[str, Any]]:
-    """Both clients in turn, the worker not consuming; then every job made is cancelled."""
-    celery = make_celery(Settings(redis_url=server.url, celery_queue=QUEUE))
-    node = launch.worker_node(QUEUE)
-    celery.control.cancel_consumer(QUEUE, destination=[node], reply=True)
-    pids = {"api": api.process.pid, "redis": server.process.pid}  # type: ignore[union-attr]
-    results: dict[str, dict[str, Any]] = {}
-    try:
-        for name, raw in (("httpx.AsyncClient", False), ("bare HTTP/1.1", True)):
-            before = {process: cpu_seconds(pid) for process, pid in pids.items()}
-            # the warm-up's CPU is in the server's counts too: 2 % more than the run's
-            results[name] = result = asyncio.run(_submissions(api.url, clients, total, cap, raw))
-            result["cpu"] = {p: cpu_seconds(pid) - before[p] for p, pid in pids.items()}
-            result["cpu"]["client"] = result.pop("client")
-    finally:
-        celery.control.purge()
-        store = JobStore.from_url(server.url)
-        for result in results.values():  # none reached a worker: they end cancelled
-            for job_id in result["ids"]:
-                store.transition(job_id, "cancelled", ("queued",))
-        store.redis.close()
-        celery.control.add_consumer(QUEUE, destination=[node], reply=True)
-        celery.close()
-    return results
 
 
 # ------------------------------------------------------------------ (c) + (d) reads, memory
@@ -386,7 +195,7 @@ def main() -> int:
         server, api, (worker,) = stack.redis, stack.api, stack.workers
         client = redis.Redis.from_url(server.url)
         a = bench_playground(http, args.rounds, settings.worker_blas_threads, worker)
-        b = bench_submit(api, server, args.clients, args.requests, args.cap)
+        b = bench_submit(api, server, QUEUE, args.clients, args.requests, args.cap)
         thousand = wait_done(http, submit(http, fresh(THOUSAND))["id"])
         c = bench_reads(http, client, thousand["id"], args.reads, {})
         queries: list[dict[str, Any]] = [
