@@ -11,7 +11,14 @@ import itertools
 from typing import Annotated, Any, Literal
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 DATASETS_2D = ("circle", "moon", "square", "gauss", "spiral", "xor", "moons", "blobs")
 DATASETS_IMAGE = ("mnist",)
@@ -34,27 +41,42 @@ MAX_WORK_FLOPS = 2e12
 
 
 class Section(BaseModel):
+    """A spec section. A check that spans fields sits on the later one (validated after the
+    fields it reads, which ``info.data`` holds when they were valid), so a 422 names it."""
+
     model_config = ConfigDict(extra="forbid")
+
+
+# a plotting range: finite, wide enough for any data a spec can make, low < high
+Coordinate = Annotated[float, Field(ge=-1e6, le=1e6, allow_inf_nan=False)]
+
+
+def _ordered(value: tuple[float, float]) -> tuple[float, float]:
+    if not value[0] < value[1]:
+        raise ValueError("must be [low, high] with low < high")
+    return value
 
 
 class DatasetSpec(Section):
     name: Literal[DATASETS_2D + DATASETS_IMAGE] = "circle"  # type: ignore[valid-type]
+    split: Literal["test", "train"] = "test"  # which MNIST split the samples come from
     n_samples: Annotated[int, Field(ge=2, le=70_000)] = 100
     noise: Annotated[float, Field(ge=0.0, le=5.0)] = 0.0
     test_fraction: Annotated[float, Field(ge=0.0, le=0.9)] = 0.0
-    split: Literal["test", "train"] = "test"  # which MNIST split the samples come from
     seed: Annotated[int, Field(ge=0, le=2**32 - 1)] = 0
 
     @property
     def is_image(self) -> bool:
         return self.name in DATASETS_IMAGE
 
-    @model_validator(mode="after")
-    def _fits_source(self) -> DatasetSpec:
-        limit = {"mnist": 60_000 if self.split == "train" else 10_000}.get(self.name, 10_000)
-        if self.n_samples > limit:
-            raise ValueError(f"n_samples: {self.name} ({self.split}) has at most {limit} samples")
-        return self
+    @field_validator("n_samples")
+    @classmethod
+    def _fits_source(cls, n_samples: int, info: ValidationInfo) -> int:
+        name, split = info.data.get("name", "circle"), info.data.get("split", "test")
+        limit = {"mnist": 60_000 if split == "train" else 10_000}.get(name, 10_000)
+        if n_samples > limit:
+            raise ValueError(f"{name} ({split}) has at most {limit} samples")
+        return n_samples
 
 
 class ModelSpec(Section):
@@ -81,11 +103,13 @@ class InitSpec(Section):
     lsuv_max_iter: Annotated[int, Field(ge=1, le=100)] = 10
     seed: Annotated[int, Field(ge=0, le=2**32 - 1)] = 0
 
-    @model_validator(mode="after")
-    def _bounds_ordered(self) -> InitSpec:
-        if self.low is not None and self.high is not None and self.low >= self.high:
-            raise ValueError("low must be below high")
-        return self
+    @field_validator("high")
+    @classmethod
+    def _above_low(cls, high: float | None, info: ValidationInfo) -> float | None:
+        low = info.data.get("low")
+        if low is not None and high is not None and low >= high:
+            raise ValueError(f"high must be above low ({low:g})")
+        return high
 
 
 class OptimizerSpec(Section):
@@ -99,11 +123,12 @@ class OptimizerSpec(Section):
     rho: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.9  # rmsprop decay
     eps: Annotated[float, Field(gt=0.0, le=1.0)] = 1e-8
 
-    @model_validator(mode="after")
-    def _gd_is_full_batch(self) -> OptimizerSpec:
-        if self.name == "gd" and self.batch_size is not None:
-            raise ValueError("batch_size: gd is full-batch; use sgd for mini-batches")
-        return self
+    @field_validator("batch_size")
+    @classmethod
+    def _gd_is_full_batch(cls, batch_size: int | None, info: ValidationInfo) -> int | None:
+        if info.data.get("name") == "gd" and batch_size is not None:
+            raise ValueError("gd is full-batch; use sgd for mini-batches")
+        return batch_size
 
 
 class TrainingSpec(Section):
@@ -123,20 +148,23 @@ class HistogramSpec(Section):
     bins: Annotated[int, Field(ge=1, le=1000)] = 30
     every: Every = 10
     fields: list[StatName] = ["weights", "activations", "activation_grads"]
-    range: tuple[float, float] | None = None  # None: each array's own min..max
+    range: tuple[Coordinate, Coordinate] | None = None  # None: each array's own min..max
 
     @field_validator("range")
     @classmethod
     def _ordered(cls, value: tuple[float, float] | None) -> tuple[float, float] | None:
-        if value is not None and not value[0] < value[1]:
-            raise ValueError("range must be [low, high] with low < high")
-        return value
+        return None if value is None else _ordered(value)
 
 
 class BoundarySpec(Section):
     resolution: Annotated[int, Field(ge=2, le=201)] = 101
     every: Every = 10
-    extent: tuple[float, float] = (-5.0, 5.0)
+    extent: tuple[Coordinate, Coordinate] = (-5.0, 5.0)
+
+    @field_validator("extent")
+    @classmethod
+    def _ordered(cls, value: tuple[float, float]) -> tuple[float, float]:
+        return _ordered(value)
 
 
 class ParametersSpec(Section):

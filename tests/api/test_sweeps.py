@@ -92,7 +92,7 @@ def test_a_bad_variation_is_a_422_naming_it_and_no_job_is_created(client: TestCl
 def test_a_bad_base_is_named_once_under_base(client: TestClient) -> None:
     body = {"base": {"optimizer": {"batch_size": 10}}, "vary": {"init.seed": [1, 2, 3]}}
     detail = client.post("/v1/sweeps", json=body).json()["detail"]
-    assert [error["loc"] for error in detail] == [["body", "base", "optimizer"]]
+    assert [error["loc"] for error in detail] == [["body", "base", "optimizer", "batch_size"]]
     assert "gd is full-batch" in detail[0]["msg"]
 
 

@@ -9,6 +9,9 @@ from fastapi.testclient import TestClient
 
 from tests.api.errors import detail, locs
 
+BOUNDARY = ["body", "record", "boundary"]
+HISTOGRAMS = ["body", "record", "histograms"]
+
 
 @pytest.mark.parametrize(
     ("body", "loc"),
@@ -23,6 +26,19 @@ from tests.api.errors import detail, locs
         ({"preset": "figure_99"}, ["body", "preset"]),
         ({"colour": "red"}, ["body", "colour"]),
         ({"init": {"seed": -1}}, ["body", "init", "seed"]),
+        # checks that read other fields name the field they check
+        ({"dataset": {"name": "mnist", "n_samples": 20_000}}, ["body", "dataset", "n_samples"]),
+        ({"optimizer": {"batch_size": 10}}, ["body", "optimizer", "batch_size"]),
+        ({"init": {"method": "uniform", "low": 1, "high": 0}}, ["body", "init", "high"]),
+        ({"record": {"boundary": {"extent": [5, -5]}}}, ["body", "record", "boundary", "extent"]),
+        (
+            {"record": {"boundary": {"extent": [-1e300, 5]}}},
+            ["body", "record", "boundary", "extent", 0],
+        ),
+        (
+            {"record": {"histograms": {"range": [0, 0]}}},
+            ["body", "record", "histograms", "range"],
+        ),
     ],
 )
 def test_an_invalid_spec_names_the_field(client: TestClient, body: Any, loc: list[Any]) -> None:
@@ -57,10 +73,19 @@ def test_a_body_that_is_not_a_json_object_is_a_422(client: TestClient) -> None:
     assert locs(client.post("/v1/jobs", json=[1, 2])) == [["body"]]
 
 
-def test_a_nan_in_the_body_is_a_422_not_a_500(client: TestClient) -> None:
-    body = b'{"optimizer": {"learning_rate": NaN}}'
+@pytest.mark.parametrize(
+    ("body", "loc"),
+    [
+        (b'{"optimizer": {"learning_rate": NaN}}', ["body", "optimizer", "learning_rate"]),
+        (b'{"record": {"boundary": {"extent": [NaN, NaN]}}}', [*BOUNDARY, "extent", 0]),
+        (b'{"record": {"histograms": {"range": [0, Infinity]}}}', [*HISTOGRAMS, "range", 1]),
+    ],
+)
+def test_a_nan_in_the_body_is_a_422_not_a_500(
+    client: TestClient, body: bytes, loc: list[Any]
+) -> None:
     response = client.post("/v1/jobs", content=body, headers={"Content-Type": "application/json"})
-    assert ["body", "optimizer", "learning_rate"] in locs(response)
+    assert loc in locs(response)
 
 
 def test_the_variance_endpoint_validates_like_jobs(client: TestClient) -> None:
