@@ -68,8 +68,12 @@ async def plotly() -> FileResponse:
 @router.get("/static/{path:path}")
 async def static(path: str) -> FileResponse:
     """A file of the page (``api/static``); nothing outside that folder is served."""
-    file = (STATIC / path).resolve()
-    if not file.is_relative_to(STATIC) or not file.is_file():
-        raise HTTPException(404, f"no static file {path!r}")
+    try:
+        file = (STATIC / path).resolve()
+        found = file.is_relative_to(STATIC) and file.is_file()
+    except (ValueError, OSError):  # a NUL byte, a name too long for the file system
+        found = False
+    if not found:
+        raise HTTPException(404, f"no static file {path[:100]!r}")
     media_type = MEDIA_TYPES.get(file.suffix, "application/octet-stream")
     return FileResponse(file, media_type=media_type, headers=REVALIDATE)

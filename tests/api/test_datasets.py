@@ -37,8 +37,13 @@ def test_images_of_the_training_split_reach_its_last_index(client: TestClient) -
 @pytest.mark.parametrize(
     ("query", "reason"),
     [
-        ("indices=1,x", "'x' is not an integer"),
+        ("indices=1,x", "'x' is not an image index"),
+        ("indices=--5", "'--5' is not an image index"),
+        ("indices=%C2%B2", "'²' is not an image index"),  # a digit to str.isdigit, not to int
+        ("indices=100000000000000000000", "is not an image index"),  # past uint64
+        ("indices=1" + "0" * 5000, "is not an image index"),  # past int()'s digit limit
         ("indices=10000", "outside 0..9999"),
+        ("indices=999999999", "outside 0..9999"),
         ("indices=-1", "outside 0..9999"),
         ("indices=,", "give image indices"),
         ("indices=" + ",".join(["0"] * 1001), "at most 1000"),

@@ -84,6 +84,8 @@ def test_unknown_embed_views_and_files_are_404s(http: httpx.Client) -> None:
     assert response.status_code == 404 and "cost" in response.json()["detail"]
     assert http.get("/static/../main.py").status_code == 404
     assert http.get("/static/nope.js").status_code == 404
+    assert http.get("/static/a%00b.js").status_code == 404  # a NUL byte: no file, not a 500
+    assert http.get("/static/" + "a" * 300 + ".js").status_code == 404  # a name too long
     vendor = http.get("/static/vendor/plotly.min.js")
     assert vendor.status_code == 200 and "javascript" in vendor.headers["content-type"]
 
