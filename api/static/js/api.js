@@ -160,8 +160,13 @@ export function stream(id, { after = null, onRecord, onStatus, onEnd, onError })
   });
   source.addEventListener("error", (event) => {
     // a named `error` event carries the server's reason; a bare one is a dropped connection,
-    // which EventSource retries by itself with Last-Event-ID
-    if (event.data && onError) onError(JSON.parse(event.data).detail);
+    // which EventSource retries by itself with Last-Event-ID, unless the answer was an HTTP
+    // error (503, 401, ...): then the browser has closed the stream for good
+    if (!onError) return;
+    if (event.data) onError(JSON.parse(event.data).detail, false);
+    else if (source.readyState === EventSource.CLOSED) {
+      onError("the event stream could not be opened (is the service up?); press play to retry", true);
+    }
   });
   return { close: () => source.close() };
 }

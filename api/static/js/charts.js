@@ -27,6 +27,12 @@ export function draw(div, data, extraLayout = {}) {
   return Plotly.react(div, data, layout(extraLayout), CONFIG);
 }
 
+/** Empty a chart: no traces, no data-* marks of what it showed. */
+export function clear(div) {
+  Plotly.purge(div);
+  for (const key of Object.keys(div.dataset)) delete div.dataset[key];
+}
+
 export const finite = (value) => typeof value === "number" && Number.isFinite(value);
 
 /** Cost against iteration; a red mark where it stopped being finite. */

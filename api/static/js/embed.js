@@ -20,9 +20,9 @@ function area(className = "chart") {
   return div;
 }
 
-function caption(job, record) {
+function caption(job, iteration) {
   const s = job.spec;
-  const at = record ? ` · iteration ${record.iteration}` : "";
+  const at = iteration === null ? "" : ` · iteration ${iteration}`;
   title.innerHTML = "";
   const link = Object.assign(document.createElement("a"), { href: api.withShare(`/v1/jobs/${job.id}`), target: "_blank", textContent: "initlab" });
   title.append(link, ` · ${view} · ${s.init.method} · ${s.dataset.name} · ${s.model.activation}${at}`);
@@ -33,20 +33,34 @@ async function main() {
   const job = await api.getJob(jobId);
   caption(job, null);
   const records = [];
-  let dirty = false;
+  let dirty = false, painting = false, ended = false;
   const render = { cost: costView, boundary: await boundaryView(job), histograms: histogramsView, network: networkView(job) }[view];
   if (!render) throw new Error(`unknown view ${view}`);
-  const paint = () => {
-    if (dirty && records.length) {
-      dirty = false;
-      caption(job, records[records.length - 1]);
-      render(records, job);
+  // one paint at a time; what arrives meanwhile (the end too) is painted right after it, and
+  // the page is marked ready only once the final state is drawn
+  const paint = async () => {
+    if (painting) return;
+    painting = true;
+    try {
+      while (dirty && records.length) {
+        dirty = false;
+        // a view returns the iteration it drew (null: none yet); undefined means the newest
+        const drawn = await render(records, job);
+        caption(job, drawn === undefined ? records[records.length - 1].iteration : drawn);
+      }
+    } finally {
+      painting = false;
     }
+    if (ended) document.body.dataset.ready = "true";
   };
-  const timer = setInterval(paint, 250);
+  const failed = (error) => {
+    title.textContent = `Cannot show this figure: ${error.message}`;
+    document.body.dataset.ready = "error";
+  };
+  const timer = setInterval(() => paint().catch(failed), 250);
   api.stream(job.id, {
     onRecord: (record) => { records.push(record); dirty = true; },
-    onEnd: () => { clearInterval(timer); dirty = true; paint(); document.body.dataset.ready = "true"; },
+    onEnd: () => { clearInterval(timer); ended = dirty = true; paint().catch(failed); },
     onError: (detail) => { title.textContent = detail; },
   });
 }
@@ -63,7 +77,9 @@ async function boundaryView(job) {
   const points = (await api.dataset(job.id)).train;
   return (records) => {
     const last = [...records].reverse().find((r) => r.boundary);
-    if (last) charts.boundary(div, last, points);
+    if (!last) return null;
+    charts.boundary(div, last, points);
+    return last.iteration; // boundaries are recorded every few iterations
   };
 }
 
@@ -71,31 +87,26 @@ const histRow = view === "histograms" ? area("hist-row") : null;
 function histogramsView(records) {
   const field = query.get("field") || "activations";
   const last = [...records].reverse().find((r) => r.layers.some((l) => l[field] && l[field].histogram));
-  if (!last) return;
+  if (!last) return null;
   const layers = last.layers.slice(0, -1);
   while (histRow.children.length < layers.length) histRow.appendChild(document.createElement("div"));
   histRow.style.gridTemplateColumns = `repeat(${Math.min(layers.length, 5)}, 1fr)`;
   layers.forEach((layer, l) => charts.histogram(histRow.children[l], layer[field], { title: `layer ${layer.layer}` }));
+  return last.iteration;
 }
 
 function networkView(job) {
   if (view !== "network") return null;
   const div = area("network");
   const mode = query.get("links") === "gradients" ? "gradients" : "weights";
-  let busy = false;
   return async (records) => {
-    if (busy) return;
-    busy = true;
-    try {
-      const inputs = job.spec.dataset.name === "mnist" ? 784 : 2;
-      const sizes = [inputs, ...records[0].layers.map((l) => l.units)];
-      const latest = await api.getJSON(`/v1/jobs/${job.id}/parameters`); // the newest snapshot
-      const { values } = await linkValues(job, latest.iteration, mode, latest.iteration);
-      const output = sizes[sizes.length - 1] === 1 ? "sigmoid" : "softmax";
-      drawNetwork(div, sizes, values, { names: layerNames(sizes, job.spec.model.activation, output), what: mode.slice(0, -1) });
-    } finally {
-      busy = false;
-    }
+    const inputs = job.spec.dataset.name === "mnist" ? 784 : 2;
+    const sizes = [inputs, ...records[0].layers.map((l) => l.units)];
+    const latest = await api.getJSON(`/v1/jobs/${job.id}/parameters`); // the newest snapshot
+    const { values } = await linkValues(job, latest.iteration, mode, latest.iteration);
+    const output = sizes[sizes.length - 1] === 1 ? "sigmoid" : "softmax";
+    drawNetwork(div, sizes, values, { names: layerNames(sizes, job.spec.model.activation, output), what: mode.slice(0, -1) });
+    return latest.iteration; // a snapshot's, which may trail the newest record
   };
 }
 

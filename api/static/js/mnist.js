@@ -22,11 +22,15 @@ export function initMnist(catalog) {
   const histDivs = [];
   const cells = [];
   let job = null, starting = null, wantImages = null, drawnImages = null, imagesBusy = false;
+  let settings = 0; // bumped when a setting changes: a submission made before is dropped
 
   fillInitializers($("mn-init"), catalog, ARTICLE_MNIST);
   const changed = () => {
-    player.close();
+    settings += 1;
+    starting = null;
     job = null;
+    player.unload();
+    clearDisplay();
     $("mn-formula").textContent = describeInitializer(catalog, state.get("m_init"));
     say(status, "Press play to train one epoch with these settings.");
   };
@@ -52,22 +56,46 @@ export function initMnist(catalog) {
 
   async function ensureJob() {
     if (job) return true;
+    const asked = settings; // a pending submission was made under these too (changed() drops it)
     if (!starting) {
-      starting = (async () => {
+      const attempt = (async () => {
         say(status, "Starting the job (loading MNIST on the worker)…");
         const submitted = await api.submitJob(mnistSpec());
+        if (asked !== settings) return false; // made for settings no longer shown
         job = submitted;
         section.dataset.job = job.id;
         player.load(job, []);
-      })().finally(() => { starting = null; });
+        return true;
+      })();
+      starting = attempt;
+      attempt.finally(() => { if (starting === attempt) starting = null; }).catch(() => {});
     }
     try {
-      await starting;
-      return true;
+      return await starting;
     } catch (error) {
-      say(status, `Could not start: ${error.message}`, true);
+      if (asked === settings) say(status, `Could not start: ${error.message}`, true);
       return false;
     }
+  }
+
+  /** Nothing of an earlier run on screen (its settings changed). */
+  function clearDisplay() {
+    histDivs.forEach(charts.clear);
+    charts.clear($("mn-costchart"));
+    for (const cell of cells) {
+      cell.className = "cell";
+      cell.textContent = cell.title = "";
+      cell.removeAttribute("aria-label");
+    }
+    delete $("mn-grid").dataset.iteration;
+    delete section.dataset.iteration;
+    delete section.dataset.job;
+    $("mn-wrong").textContent = "–/100";
+    $("mn-cost").textContent = "–";
+    const canvas = $("mn-images");
+    canvas.getContext("2d").clearRect(0, 0, canvas.width, canvas.height);
+    delete canvas.dataset.images;
+    wantImages = drawnImages = null;
   }
 
   $("mn-play").addEventListener("click", async () => {
@@ -112,8 +140,11 @@ export function initMnist(catalog) {
       while (wantImages && wantImages !== drawnImages) {
         const p = wantImages;
         const images = await imagesOf(p.indices, job.spec.dataset.split);
+        if (p !== wantImages) continue; // a newer batch, or none (cleared), is wanted now
         paintImages($("mn-images"), images, p.correct);
         drawnImages = p;
+        delete $("mn-images").dataset.error;
+        $("mn-images").title = "";
       }
     } catch (error) {
       $("mn-images").title = `images unavailable: ${error.message}`;
@@ -137,6 +168,7 @@ export function initMnist(catalog) {
 
 /** What the section waits for before its first batch is shown; no final word until it is. */
 function waitingFor(p) {
+  if (p.ended) return `Job ${p.status}: no batch was recorded.`;
   if (p.status === "queued" || p.status === "running") return `Job ${p.status}: waiting for the first batch…`;
   if (p.job.reused_from) return "These settings already ran: replaying the stored batches…";
   return "Loading the recorded batches…";

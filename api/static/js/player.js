@@ -24,6 +24,13 @@ export class Player {
     this.pendingSteps = 0;
   }
 
+  /** Follow no job: stop, forget its records (a section whose settings changed). */
+  unload() {
+    this.close();
+    this.reset_();
+    this.onChange(this);
+  }
+
   /** Follow a new job; the records already fetched (e.g. iteration 0) seed the buffer. */
   load(job, records = []) {
     this.close();
@@ -52,6 +59,7 @@ export class Player {
         const tail = this.records[this.records.length - 1];
         if (tail && record.iteration <= tail.iteration) return; // already have it
         this.records.push(record);
+        this.error = null; // records flow again: an earlier stream error is over
         if (this.pendingSteps > 0 && this.cursor + 1 < this.records.length) {
           this.pendingSteps -= 1;
           this.cursor += 1;
@@ -61,17 +69,22 @@ export class Player {
       },
       onStatus: (status) => {
         this.status = status.status;
+        this.error = null;
         this.onChange(this);
       },
       onEnd: (end) => {
         this.source = null;
         this.ended = true;
-        this.status = end.status || this.status;
+        this.status = end.status || (end.reason === "deleted" ? "deleted" : this.status);
         this.pendingSteps = 0;
         this.onChange(this);
       },
-      onError: (detail) => {
+      onError: (detail, closed) => {
         this.error = detail;
+        if (closed) { // the browser gave up on this stream: let play or step open a new one
+          this.source = null;
+          this.playing = false;
+        }
         this.onChange(this);
       },
     });
@@ -122,6 +135,7 @@ export class Player {
   /** Back to the network as initialized (iteration 0). */
   reset() {
     this.playing = false;
+    this.pendingSteps = 0;
     this.cursor = this.records.length ? 0 : -1;
     this.show();
     this.onChange(this);

@@ -81,7 +81,11 @@ export async function initPlayground(catalog) {
       showEmbeds(job.id);
       player.load(job, [first]);
     } catch (error) {
-      if (version === loads) say(status, `Could not start: ${error.message}`, true);
+      if (version !== loads) return;
+      job = null; // play must not replay the previous settings' run under the new ones
+      delete section.dataset.job;
+      player.unload();
+      say(status, `Could not start: ${error.message}`, true);
     }
   }
 

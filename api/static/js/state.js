@@ -31,7 +31,13 @@ export function set(values) {
 export function bind(element, key, onChange) {
   element.value = get(key);
   element.addEventListener("change", () => {
-    if (element.checkValidity && !element.checkValidity()) return;
+    if ("widths" in element.dataset) { // the same rule as the spec the section will send
+      element.setCustomValidity(parseWidths(element.value) ? "" : "widths from 1 to 4096, e.g. 6,3");
+    }
+    if (element.checkValidity && !element.checkValidity()) {
+      element.reportValidity();
+      return;
+    }
     set({ [key]: element.value });
     if (onChange) onChange(element.value);
   });

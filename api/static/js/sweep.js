@@ -8,6 +8,8 @@ const $ = (id) => document.getElementById(id);
 const FINAL = new Set(["succeeded", "failed", "cancelled"]);
 const POINTS = 150; // cost points per card
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const NONE = "none"; // sw_i when no box is ticked ("" would read back as the default: all)
+let following = 0; // only the newest sweep's loop keeps polling and drawing
 
 export async function initSweep(catalog) {
   const presets = await api.presets();
@@ -19,7 +21,10 @@ export async function initSweep(catalog) {
   const boxes = all.map((name) => {
     const label = document.createElement("label");
     const box = Object.assign(document.createElement("input"), { type: "checkbox", value: name, checked: chosen.has(name) });
-    box.addEventListener("change", () => state.set({ sw_i: boxes.filter((b) => b.checked).map((b) => b.value).join(",") }));
+    box.addEventListener("change", () => {
+      const ticked = boxes.filter((b) => b.checked).map((b) => b.value);
+      state.set({ sw_i: ticked.length ? ticked.join(",") : NONE });
+    });
     label.append(box, ` ${name}`);
     $("sw-inits").appendChild(label);
     return box;
@@ -32,32 +37,42 @@ async function run(inits) {
   const status = $("sw-status");
   if (!inits.length) return say(status, "Choose at least one initializer.", true);
   say(status, `Submitting ${inits.length} jobs…`);
+  $("sw-run").disabled = true; // one submission at a time; the sweep it makes is followed below
+  let sweep;
   try {
-    const sweep = await api.postJSON("/v1/sweeps", { base: { preset: state.get("sw_p") }, vary: { "init.method": inits } });
-    state.set({ sw: sweep.id });
-    await follow(sweep.id);
+    sweep = await api.postJSON("/v1/sweeps", { base: { preset: state.get("sw_p") }, vary: { "init.method": inits } });
   } catch (error) {
     const reason = error.status === 404 || error.status === 405 ? "this server has no sweeps endpoint" : error.message;
-    say(status, `Could not run the sweep: ${reason}`, true);
+    return say(status, `Could not run the sweep: ${reason}`, true);
+  } finally {
+    $("sw-run").disabled = false;
   }
+  state.set({ sw: sweep.id });
+  await follow(sweep.id);
 }
 
+/** Poll a sweep and draw its cards until it ends, an error stops it, or a newer one starts. */
 async function follow(id) {
+  const mine = ++following;
   const status = $("sw-status");
   const cards = $("sw-cards");
   cards.replaceChildren();
   const runs = new Map(); // job id -> {records, card}
   $("sweep").dataset.sweep = id;
   delete $("sweep").dataset.done;
+  delete $("sweep").dataset.status;
   for (;;) {
-    let sweep;
+    let sweep, variations;
     try {
       sweep = await api.getJSON(`/v1/sweeps/${id}`);
+      if (mine !== following) return;
+      variations = sweep.variations || [];
+      await Promise.all(variations.filter((v) => v.job_id).map((v) => refresh(runs, v, cards)));
     } catch (error) {
-      return say(status, `Sweep ${id}: ${error.message}`, true);
+      if (mine === following) say(status, `Sweep ${id}: ${error.message}`, true);
+      return;
     }
-    const variations = sweep.variations || [];
-    await Promise.all(variations.filter((v) => v.job_id).map((v) => refresh(runs, v, cards)));
+    if (mine !== following) return;
     const ranked = Array.isArray(sweep.ranking) && sweep.ranking.length > 0;
     const order = ranked ? sweep.ranking.map((entry) => rankIndex(entry, variations)) : variations.map((_, i) => i);
     order.forEach((index, rank) => {

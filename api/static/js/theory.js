@@ -6,6 +6,7 @@ import { debounce, fillInitializers, fillSelect } from "./menus.js";
 import * as state from "./state.js";
 
 const $ = (id) => document.getElementById(id);
+let runs = 0; // only the newest request's answer is drawn
 const PREDICTIONS = [ // linear regime; Gaussian integrals; each layer from the measured one before
   ["article", "article", "dash", charts.COLOURS.orange],
   ["mean_field", "mean field", "solid", "#2e7d32"],
@@ -44,8 +45,10 @@ function theorySpec() {
 
 async function run() {
   const list = $("th-assumptions");
+  const mine = ++runs;
   try {
     const report = await api.postJSON("/v1/theory/variance", theorySpec());
+    if (mine !== runs) return;
     plot($("th-forward"), report.layers, "preactivations", "Var(z)");
     plot($("th-backward"), report.layers.filter((l) => l.activation_grads.measured !== null),
       "activation_grads", "Var(∂cost/∂a)");
@@ -58,6 +61,10 @@ async function run() {
     }));
     $("theory").dataset.layers = String(report.layers.length);
   } catch (error) {
+    if (mine !== runs) return;
+    charts.clear($("th-forward")); // no charts of other settings under these
+    charts.clear($("th-backward"));
+    delete $("theory").dataset.layers;
     list.replaceChildren(Object.assign(document.createElement("li"), { className: "fails", textContent: error.message }));
   }
 }
