@@ -57,12 +57,15 @@ return {0, status}
 # ARGV: expire_at, n records, n snapshots, dataset JSON ('' = none),
 #       (entry id, record)..., (iteration, snapshot)..., field, value, ...
 # Writes only while the job is running; returns its status ('' if it is gone). A record of an
-# iteration at or before the stream's last one is skipped: a redelivered job rewrites nothing.
+# iteration at or before the stream's last one is skipped: a redelivered job rewrites nothing,
+# and its fields (iteration, progress) are written only when the stream gets past the
+# iteration the hash holds, so a rerun or a duplicate run never moves them back.
 APPEND = (
     _NOW
     + """
 local status = redis.call('HGET', KEYS[1], 'status')
 if status ~= 'running' then return status or '' end
+local held = tonumber(redis.call('HGET', KEYS[1], 'iteration') or '') or -1
 local last = -1
 local top = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', 1)
 if #top > 0 then last = tonumber(string.match(top[1][1], '^(%d+)')) end
@@ -80,7 +83,7 @@ for _ = 1, tonumber(ARGV[3]) do
   i = i + 2
 end
 if ARGV[4] ~= '' then redis.call('SET', KEYS[4], ARGV[4]) end
-if i <= #ARGV then redis.call('HSET', KEYS[1], unpack(ARGV, i)) end
+if i <= #ARGV and last > held then redis.call('HSET', KEYS[1], unpack(ARGV, i)) end
 redis.call('HSET', KEYS[1], 'heartbeat', string.format('%.3f', now()))
 for k = 2, 4 do redis.call('EXPIREAT', KEYS[k], ARGV[1]) end
 return status

@@ -10,6 +10,7 @@ that, the API's reaper has reported the job failed ("worker lost") and the run g
 from __future__ import annotations
 
 import logging
+import secrets
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -29,11 +30,17 @@ from worker.sync_store import JobStore
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-UNREACHABLE = (redis.ConnectionError, redis.TimeoutError)  # LOADING after a restart included
+# LOADING after a restart included; READONLY is a demoted master during a failover, until the
+# clients reach the new one
+UNREACHABLE = (redis.ConnectionError, redis.TimeoutError, redis.ReadOnlyError)
 
 
 class StoreUnavailableError(Exception):
     """Redis stayed unreachable for longer than the run waits for it."""
+
+
+class NotStartedError(Exception):
+    """The job could not be marked running; it is still queued, so its task must be again."""
 
 
 def persist(call: Callable[[], T], patience: float, what: str) -> T:
@@ -125,11 +132,14 @@ class Writer:
         self._last_flush = float("-inf")  # the first record goes out at once
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="writer")
         self._pending: Future[str | None] | None = None
+        self.broken = False  # a write failed: nothing after it may be written (no gap)
 
     @property
     def progress(self) -> float:
+        """How far the job got: a redelivered run counts what earlier deliveries stored."""
         total = self.job.iterations
-        return 1.0 if total == 0 else min(1.0, (self.iteration or 0) / total)
+        reached = max(self.iteration or 0, self.job.iteration or 0)
+        return 1.0 if total == 0 else min(1.0, reached / total)
 
     def add(self, record: dict[str, Any]) -> None:
         snapshot = record.pop("parameters", None)
@@ -168,7 +178,11 @@ class Writer:
     def _collect(self) -> None:
         pending, self._pending = self._pending, None
         if pending is not None:
-            self.status = pending.result()  # re-raises the write's error here
+            try:
+                self.status = pending.result()  # re-raises the write's error here
+            except Exception:
+                self.broken = True
+                raise
 
 
 def run_job(
@@ -183,7 +197,13 @@ def _run(
     store: JobStore, job_id: str, settings: Settings, make_training: MakeTraining
 ) -> str | None:
     patience = settings.heartbeat_grace_seconds
-    job = persist(lambda: store.start(job_id, settings.max_deliveries), patience, "start")
+    attempt = secrets.token_hex(8)  # makes a start or finish repeated after a lost reply safe
+    try:
+        job = persist(
+            lambda: store.start(job_id, settings.max_deliveries, attempt), patience, "start"
+        )
+    except (redis.RedisError, StoreUnavailableError) as exc:
+        raise NotStartedError(f"job {job_id} could not be started: {exc}") from exc
     if job is None:
         log.info("job %s not started: deleted, cancelled, finished or over its deliveries", job_id)
         return None
@@ -211,9 +231,9 @@ def _run(
             message = f"ran over the time limit of {settings.task_soft_time_limit} s"
         error = {"type": type(exc).__name__, "message": message}
         try:
-            if not isinstance(exc, StoreUnavailableError):
+            if not writer.broken:  # records after a failed write would leave a gap
                 writer.flush()
-            store.finish(job_id, "failed", error=error, progress=writer.progress)
+            store.finish(job_id, "failed", error=error, progress=writer.progress, attempt=attempt)
         except (redis.RedisError, StoreUnavailableError):
             log.warning("job %s: could not record its failure; the reaper will", job_id)
             return None
@@ -226,7 +246,7 @@ def _run(
     progress = 1.0 if status == "succeeded" else writer.progress
 
     def finish() -> bool:
-        return store.finish(job_id, status, summary=summary, progress=progress)
+        return store.finish(job_id, status, summary=summary, progress=progress, attempt=attempt)
 
     if not persist(finish, patience, "finish"):
         log.info("job %s ended while no longer running (deleted or marked failed)", job_id)

@@ -147,6 +147,7 @@ class Job:
     deliveries: int = 0
     heartbeat: float | None = None
     reused_from: str | None = None  # the job whose results this one copied
+    attempt: str | None = None  # the token of the run that started it last (worker/runner.py)
     owner: str | None = None  # the key id that made it (auth on); None: made with auth off
 
     @property
@@ -192,6 +193,7 @@ class Job:
             deliveries=int(h.get("deliveries") or 0),
             heartbeat=float(heartbeat) if heartbeat else None,
             reused_from=text("reused_from"),
+            attempt=text("attempt"),
             owner=text("owner"),
         )
 

@@ -69,9 +69,15 @@ class JobStore:
         keys, args = transition_call(job_id, target, sources, fields)
         return transition_reply(self._transition(keys, args))
 
-    def start(self, job_id: str, max_deliveries: int) -> Job | None:
-        """Mark a queued (or redelivered running) job running; None if it must not run."""
+    def start(self, job_id: str, max_deliveries: int, attempt: str = "") -> Job | None:
+        """Mark a queued (or redelivered running) job running; None if it must not run.
+
+        ``attempt`` names this run: a start repeated because its reply was lost finds the job
+        already started by it, and neither counts another delivery nor refuses it.
+        """
         job = self.get(job_id)
+        if job is not None and attempt and job.status == "running" and job.attempt == attempt:
+            return job
         if job is None or job.status not in ACTIVE:
             return None
         deliveries = job.deliveries + 1
@@ -84,6 +90,8 @@ class JobStore:
             self.finish(job_id, "failed", ACTIVE, error=error)
             return None
         fields: dict[str, Any] = {"deliveries": deliveries, "worker": worker_name()}
+        if attempt:
+            fields["attempt"] = attempt
         if job.started_at is None:
             fields["started_at"] = now_iso()
         applied, _ = self.transition(job_id, "running", ACTIVE, **fields)
@@ -97,15 +105,20 @@ class JobStore:
         *,
         summary: dict[str, Any] | None = None,
         error: dict[str, Any] | None = None,
+        attempt: str = "",
         **fields: Any,
     ) -> bool:
+        """End the job ``status`` if its status is one of ``sources``. With ``attempt``, a
+        repeat of this run's own finish whose reply was lost counts as applied."""
         finished = time.time()
         fields["finished_at"] = now_iso(finished)
         if summary is not None:
             fields["summary"] = dumps(summary)
         if error is not None:
             fields["error"] = dumps(error)
-        applied, _ = self.transition(job_id, status, sources, **fields)
+        applied, before = self.transition(job_id, status, sources, **fields)
+        if not applied and attempt and before == status:
+            applied = self.redis.hget(Keys(job_id).job, "attempt") == attempt.encode()
         if applied:
             self._observe_duration(job_id, status, finished)
         return applied

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from functools import cache
 
+from celery.exceptions import Reject
+
 from worker.celery_app import RUN_JOB, app
 from worker.config import get_settings
+from worker.runner import NotStartedError
 from worker.runner import run_job as run
 from worker.sync_store import JobStore
 
@@ -18,4 +21,7 @@ def _store() -> JobStore:
 
 @app.task(name=RUN_JOB, ignore_result=True)
 def run_job(job_id: str) -> str | None:
-    return run(_store(), job_id, get_settings())
+    try:
+        return run(_store(), job_id, get_settings())
+    except NotStartedError as exc:  # back to the queue: acked, the job would stay queued forever
+        raise Reject(str(exc), requeue=True) from exc

@@ -65,22 +65,6 @@ class FakeTraining:
         return {"train": {"x": [[0.0, 1.0]], "y": [1]}, "test": {"x": [], "y": []}}
 
 
-@pytest.fixture
-def settings(redis_db: str) -> Settings:
-    return Settings(
-        redis_url=redis_db,
-        cancel_poll_seconds=0.02,
-        heartbeat_seconds=0.1,
-        heartbeat_grace_seconds=1.0,
-        record_batch_size=4,
-    )
-
-
-@pytest.fixture
-def store(settings: Settings) -> JobStore:
-    return JobStore.from_url(settings.redis_url)
-
-
 def iterations(store: JobStore, job_id: str) -> list[int]:
     return [loads(f[b"r"])["iteration"] for _, f in store.redis.xrange(Keys(job_id).records)]
 
