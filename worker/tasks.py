@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from functools import cache
 
 from celery.exceptions import Reject
@@ -11,6 +12,8 @@ from worker.config import get_settings
 from worker.runner import NotStartedError
 from worker.runner import run_job as run
 from worker.sync_store import JobStore
+
+REQUEUE_PAUSE_SECONDS = 1.0  # a Redis that keeps refusing the start does not spin the queue
 
 
 @cache
@@ -24,4 +27,5 @@ def run_job(job_id: str) -> str | None:
     try:
         return run(_store(), job_id, get_settings())
     except NotStartedError as exc:  # back to the queue: acked, the job would stay queued forever
+        time.sleep(REQUEUE_PAUSE_SECONDS)
         raise Reject(str(exc), requeue=True) from exc
