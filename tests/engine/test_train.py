@@ -96,6 +96,19 @@ def test_nine_linear_layers_scale_activations_by_exactly_a() -> None:
         assert ratio == pytest.approx(1.5, rel=1e-6)
 
 
+def test_nine_layers_costs_behave_as_the_article_says_for_each_a() -> None:
+    def costs(a: float) -> list[float]:
+        records, _ = run({"preset": "nine_layers", "init": {"scale": a}})
+        return [r["cost"] for r in records]
+
+    small, right, large = costs(0.5), costs(1.0), costs(1.5)
+    assert small[-1] == pytest.approx(small[0], rel=0.01)  # vanishing: it barely moves
+    assert all(b <= a for a, b in itertools.pairwise(right)) and right[-1] < 0.5 * right[0]
+    rises = sum(b > a for a, b in itertools.pairwise(large))
+    assert large[0] > 10 * math.log(2) and rises >= 10  # exploding: far off, then bouncing
+    assert large[-1] > right[-1]
+
+
 def test_should_stop_ends_the_run_and_keeps_the_state() -> None:
     training = Training(resolve({"training": {"iterations": 1000}, "record": {"every": 7}}))
     calls = iter(range(10**6))
