@@ -24,12 +24,17 @@ from api.errors import ORJSONResponse
 from api.models import Message as MessageModel
 from worker.async_limits import AsyncLimits
 from worker.config import Settings
+from worker.ids import new_job_id
 
 TOO_LARGE: dict[int | str, dict[str, Any]] = {
     413: {"model": MessageModel, "description": "the body is over MAX_BODY_BYTES"}
 }
 BUSY: dict[int | str, dict[str, Any]] = {
-    429: {"model": MessageModel, "description": "a rate or active-jobs limit; see Retry-After"}
+    429: {
+        "model": MessageModel,
+        "description": "the rate limit (see Retry-After) or an active-jobs limit (the caller's "
+        "or the service's; retry once a job has ended)",
+    }
 }
 
 
@@ -53,7 +58,9 @@ async def limit_submissions(request: Request, caller: CallerDep, settings: Setti
 
 
 class Quota:
-    """A caller's slots for active jobs: reserved before jobs are created, in one atomic step."""
+    """Slots for new active jobs, the caller's and the service's, each taken in one atomic
+    step before the jobs are created: ``reserve``, create the jobs with the ids it returns,
+    then ``stored`` with those ids (or ``release`` the ones no job was made with)."""
 
     def __init__(self, limits: AsyncLimits, settings: Settings, caller: Principal) -> None:
         self.limits, self.settings, self.caller = limits, settings, caller
@@ -62,11 +69,24 @@ class Quota:
     def owner(self) -> str:
         return self.caller.owner
 
-    async def reserve(self, n: int) -> list[str | None]:
-        """Ids for ``n`` new jobs (None: no per-key limit, any id), or a 429."""
+    async def reserve(self, n: int) -> list[str]:
+        """Ids for ``n`` new jobs within the caller's and the service's limits, or a 429."""
+        ids = await self._reserve_own(n)
+        limit = self.settings.max_active_jobs
+        admitted, active = await self.limits.admit_service(ids, limit)
+        if not admitted:
+            await self.release(ids)
+            reason = (
+                f"service limit: {limit} jobs at most may be queued or running ({active} are); "
+                "retry later"
+            )
+            raise HTTPException(429, reason)
+        return ids
+
+    async def _reserve_own(self, n: int) -> list[str]:
         limit = self.settings.max_active_jobs_per_key
         if not limit:
-            return [None] * n
+            return [new_job_id() for _ in range(n)]
         ttl = self.settings.job_ttl_seconds
         admission = await self.limits.admit(self.caller.subject, limit, n, ttl)
         if not admission.admitted:
@@ -78,10 +98,17 @@ class Quota:
             raise HTTPException(429, reason)
         return list(admission.job_ids)
 
-    async def release(self, job_ids: list[str | None]) -> None:
+    async def stored(self, job_ids: list[str]) -> None:
+        """The jobs of these ids are stored (queued): the indexes count them from now on."""
+        with contextlib.suppress(redis.exceptions.RedisError):  # they stop counting on their own
+            await self.limits.stored(job_ids)
+
+    async def release(self, job_ids: list[str]) -> None:
         """Free reserved ids no job was created with (best effort: they free themselves)."""
         with contextlib.suppress(redis.exceptions.RedisError):
-            await self.limits.release(self.caller.subject, [i for i in job_ids if i is not None])
+            await self.limits.stored(job_ids)
+            if self.settings.max_active_jobs_per_key:
+                await self.limits.release(self.caller.subject, job_ids)
 
 
 async def get_quota(request: Request, caller: CallerDep, settings: SettingsDep) -> Quota:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from functools import partial
 
 from celery import Celery
-from fastapi import HTTPException
 
 from api.limits import Quota
 from engine.spec import ExperimentSpec
@@ -13,14 +12,6 @@ from worker.async_store import AsyncJobStore
 from worker.celery_app import task_message
 from worker.config import Settings
 from worker.store import Job
-
-
-async def ensure_capacity(store: AsyncJobStore, settings: Settings, new_jobs: int) -> None:
-    """429 unless ``new_jobs`` more queued jobs stay within ``max_active_jobs``."""
-    if await store.active_count() + new_jobs > settings.max_active_jobs:
-        limit = settings.max_active_jobs
-        busy = f"service limit: {limit} jobs at most may be queued or running; retry later"
-        raise HTTPException(429, busy)
 
 
 async def submit(
@@ -32,28 +23,31 @@ async def submit(
     settings: Settings,
     quota: Quota,
     job_id: str | None = None,
-    check_capacity: bool = True,
 ) -> Job:
     """A new job for ``spec``, owned by the quota's caller.
 
     Unless ``force``, when the caller's latest job of the same resolved spec has succeeded, the
     new job is a succeeded copy of its results (``reused_from``), made at once in Redis; no
     other key's job is ever reused. Otherwise it is queued for a worker (an identical job
-    still queued or running is not waited for). With ``check_capacity``, the service's and the
-    caller's active-job limits are checked here; else the caller did it and passes the
-    ``job_id`` it reserved.
+    still queued or running is not waited for). Without ``job_id``, the caller's and the
+    service's active-job limits are checked here; with it, the caller reserved that id
+    (``Quota.reserve``) and settles it once every job is made.
     """
     spec_hash, ttl = spec.spec_hash(), settings.job_ttl_seconds
     if not force:
         reused = await store.reuse(spec_hash, ttl, quota.owner)
         if reused is not None:
             return reused
-    if check_capacity:
-        await ensure_capacity(store, settings, 1)
+    reserved_here = job_id is None
+    if job_id is None:
         [job_id] = await quota.reserve(1)
     spec_json, task = spec.model_dump(mode="json"), partial(task_message, celery)
     try:  # the job and its task in one transaction (the broker is the store's Redis)
-        return await store.create(spec_json, spec_hash, ttl, task, owner=quota.owner, job_id=job_id)
+        job = await store.create(spec_json, spec_hash, ttl, task, owner=quota.owner, job_id=job_id)
     except Exception:
-        await quota.release([job_id])
+        if reserved_here:
+            await quota.release([job_id])
         raise
+    if reserved_here:
+        await quota.stored([job_id])
+    return job

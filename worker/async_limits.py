@@ -15,9 +15,10 @@ import redis.asyncio as aioredis
 
 from worker import lua
 from worker.ids import new_job_id
-from worker.store import Keys, active_key, rate_key
+from worker.store import PENDING_KEY, Keys, active_key, rate_key, status_index
 
 RESERVATION_SECONDS = 60  # an admitted id whose job is not stored by then frees its slot
+PENDING_SECONDS = 30  # an id the service admitted counts this long at most before it is stored
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,7 @@ class AsyncLimits:
         self.redis = client
         self._rate = client.register_script(lua.RATE)
         self._admit = client.register_script(lua.ADMIT)
+        self._capacity = client.register_script(lua.CAPACITY)
 
     async def hit(self, subject: str, limit: int, window: float = 60.0) -> RateDecision:
         """Count one submission of ``subject`` unless ``limit`` were made in the last window."""
@@ -61,6 +63,20 @@ class AsyncLimits:
         args: list[str | int] = [limit, prefix, suffix, RESERVATION_SECONDS, ttl, *ids]
         admitted, active = cast(list[int], await self._admit([active_key(subject)], args))
         return Admission(bool(admitted), int(active), ids if admitted else [])
+
+    async def admit_service(self, job_ids: list[str], limit: int) -> tuple[bool, int]:
+        """(admitted, active jobs): pending ``job_ids`` if the whole service stays within
+        ``limit`` queued or running jobs, checked and reserved in one atomic step. Each id
+        counts until :meth:`stored` (or for ``PENDING_SECONDS``)."""
+        keys = [status_index("queued"), status_index("running"), PENDING_KEY]
+        reply = await self._capacity(keys, [limit, PENDING_SECONDS, *job_ids])
+        admitted, active = cast(list[int], reply)
+        return bool(admitted), int(active)
+
+    async def stored(self, job_ids: list[str]) -> None:
+        """The jobs of these admitted ids exist now (or never will): no longer pending."""
+        if job_ids:
+            await self.redis.zrem(PENDING_KEY, *job_ids)
 
     async def release(self, subject: str, job_ids: list[str]) -> None:
         """Free reserved ids that no job was created with (a reused result, a failure)."""

@@ -14,7 +14,6 @@ from worker import lua
 from worker.codec import now_iso
 from worker.ids import new_job_id
 from worker.store import (
-    ACTIVE,
     Job,
     Keys,
     all_indexes,
@@ -96,12 +95,6 @@ class AsyncJobStore:
             return None
         keys, args = reuse_call(source.decode(), new_job_id(), spec_hash, ttl, owner)
         return Job.from_reply(await self._reuse(keys, args))
-
-    async def active_count(self) -> int:
-        pipe = self.redis.pipeline(transaction=False)
-        for status in ACTIVE:
-            pipe.zcard(status_index(status))
-        return sum(await pipe.execute())
 
     async def get(self, job_id: str) -> Job | None:
         keys, args = read_job_call(job_id, self.grace)

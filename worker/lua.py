@@ -175,6 +175,26 @@ return {1, count + 1, '0'}
 """
 )
 
+# KEYS: the queued index, the running index, the pending ids (sorted set, score = admitted)
+# ARGV: the limit, seconds an id may stay pending, then the new job ids
+# The service-wide limit: queued + running + pending (admitted, not yet stored) jobs. Admits
+# all the new ids as pending or none, in one step, so concurrent submissions on any number of
+# API processes never pass it together. Returns {admitted (0/1), active count}.
+CAPACITY = (
+    _NOW
+    + """
+local t = now()
+redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', t - tonumber(ARGV[2]))
+local active = 0
+for k = 1, 3 do active = active + redis.call('ZCARD', KEYS[k]) end
+local n = #ARGV - 2
+if active + n > tonumber(ARGV[1]) then return {0, active} end
+for i = 3, #ARGV do redis.call('ZADD', KEYS[3], t, ARGV[i]) end
+redis.call('EXPIRE', KEYS[3], math.ceil(tonumber(ARGV[2])) + 1)
+return {1, active + n}
+"""
+)
+
 # KEYS: a subject's active job ids (sorted set, score = when admitted)
 # ARGV: the limit, the job hash key prefix, the cancel flag's suffix, seconds a reserved id may
 #       go without its hash, the set's idle expiry, then the new job ids

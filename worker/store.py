@@ -23,6 +23,8 @@ With auth on, an owner's job and sweep ids also sit in ``initlab:owner:{owner}:j
 the status index, ``lua.INTERSECT``). Limits per subject (an owner, or ``ip:{address}`` with
 auth off): ``initlab:limit:{subject}:submissions``, the times of the last window's submissions
 (``lua.RATE``), and ``...:active``, ids that may still be queued or running (``lua.ADMIT``).
+The service-wide limit counts the queued and running indexes plus ``initlab:limit:pending``,
+ids admitted whose job is not stored yet (``lua.CAPACITY``).
 
 Metrics: ``initlab:metrics:job_seconds:{status}`` hashes, the run-time histogram of the jobs
 that ended with that status (``durations_key``); they never expire (cumulative counters).
@@ -77,6 +79,9 @@ def rate_key(subject: str) -> str:
 
 def active_key(subject: str) -> str:
     return f"{PREFIX}:limit:{subject}:active"
+
+
+PENDING_KEY = f"{PREFIX}:limit:pending"  # admitted by the service-wide limit, not yet stored
 
 
 SWEEPS_INDEX = f"{PREFIX}:sweeps"

@@ -16,7 +16,7 @@ from api.deps import CallerDep, CeleryDep, SettingsDep, StoreDep
 from api.errors import ORJSONResponse
 from api.limits import SUBMISSION, QuotaDep
 from api.models import Message, SweepPublic, SweepsPublic, VariationPublic
-from api.submission import ensure_capacity, submit
+from api.submission import submit
 from engine.spec import ExperimentSpec, resolve
 from engine.sweep import SweepCreate, iterations_to_reach, rank, variations
 from worker.async_sweeps import AsyncSweepStore, Sweep
@@ -200,15 +200,12 @@ async def create_sweep(
     has succeeded before reuse its results unless ``force`` is set, like single jobs.
     """
     specs = resolve_variations(body)
-    await ensure_capacity(store, settings, len(specs))
-    reserved = await quota.reserve(len(specs))  # the caller's slots, for every variation
+    reserved = await quota.reserve(len(specs))  # the caller's and the service's slots, all or none
     context = {"store": store, "celery": celery, "settings": settings, "quota": quota}
     jobs: list[Job] = []
     try:
         for (_, spec), job_id in zip(specs, reserved, strict=True):
-            job = await submit(
-                spec, force=body.force, job_id=job_id, check_capacity=False, **context
-            )
+            job = await submit(spec, force=body.force, job_id=job_id, **context)
             jobs.append(job)
     except Exception:  # no half sweep left running
         for job in jobs:
@@ -216,6 +213,7 @@ async def create_sweep(
                 await store.cancel(job.id, job.expire_at)
         await quota.release(reserved)
         raise
+    await quota.stored(reserved)  # each id is a stored job now, or a reused one's (unused)
     await quota.release([i for i, job in zip(reserved, jobs, strict=True) if job.id != i])
     sweep = await sweeps.create(
         body.base.model_dump(exclude_none=True),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from itertools import count
 from typing import Any
@@ -129,6 +130,32 @@ def test_concurrent_admissions_never_pass_the_limit(redis_server: RedisServer) -
         "initlab:limit:ip:race:active"
     )
     assert sum(asyncio.run(run())) == 5
+
+
+def at_once(client: TestClient, path: str, bodies: list[dict[str, Any]]) -> list[int]:
+    """Status codes of POSTs sent together (the app serves them concurrently on its loop)."""
+    with ThreadPoolExecutor(len(bodies)) as pool:
+        return list(pool.map(lambda body: client.post(path, json=body).status_code, bodies))
+
+
+def test_concurrent_submissions_never_pass_the_service_limit(make_app: Any) -> None:
+    client = make_app(keys=False, max_active_jobs=3)
+    bodies = [{"training": {"iterations": 1, "seed": next(_seed)}} for _ in range(20)]
+    codes = at_once(client, "/v1/jobs", bodies)
+    assert sorted(codes) == [202] * 3 + [429] * 17
+    assert client.get("/v1/jobs?status=queued").json()["count"] == 3
+    refused = submit(client)
+    assert refused.status_code == 429 and refused.json()["detail"].startswith(
+        "service limit: 3 jobs at most may be queued or running (3 are)"
+    )
+
+
+def test_concurrent_sweeps_never_pass_the_service_limit(make_app: Any) -> None:
+    client = make_app(keys=False, max_active_jobs=4)
+    vary = {"init.scale": [1, 2]}
+    sweeps = [{"base": {"training": {"iterations": 1, "seed": next(_seed)}}, "vary": vary}] * 5
+    assert sorted(at_once(client, "/v1/sweeps", sweeps)) == [202] * 2 + [429] * 3
+    assert client.get("/v1/jobs?status=queued").json()["count"] == 4
 
 
 def test_a_body_over_the_limit_is_413_naming_the_limit(make_app: Any) -> None:
