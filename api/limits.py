@@ -59,8 +59,8 @@ async def limit_submissions(request: Request, caller: CallerDep, settings: Setti
 
 class Quota:
     """Slots for new active jobs, the caller's and the service's, each taken in one atomic
-    step before the jobs are created: ``reserve``, create the jobs with the ids it returns,
-    then ``stored`` with those ids (or ``release`` the ones no job was made with)."""
+    step before the jobs are created: ``reserve``, then create the jobs with the ids it
+    returns (storing a job settles its id) and ``release`` the ones no job was made with."""
 
     def __init__(self, limits: AsyncLimits, settings: Settings, caller: Principal) -> None:
         self.limits, self.settings, self.caller = limits, settings, caller
@@ -98,15 +98,10 @@ class Quota:
             raise HTTPException(429, reason)
         return list(admission.job_ids)
 
-    async def stored(self, job_ids: list[str]) -> None:
-        """The jobs of these ids are stored (queued): the indexes count them from now on."""
-        with contextlib.suppress(redis.exceptions.RedisError):  # they stop counting on their own
-            await self.limits.stored(job_ids)
-
     async def release(self, job_ids: list[str]) -> None:
         """Free reserved ids no job was created with (best effort: they free themselves)."""
         with contextlib.suppress(redis.exceptions.RedisError):
-            await self.limits.stored(job_ids)
+            await self.limits.unpend(job_ids)
             if self.settings.max_active_jobs_per_key:
                 await self.limits.release(self.caller.subject, job_ids)
 

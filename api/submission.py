@@ -31,7 +31,7 @@ async def submit(
     other key's job is ever reused. Otherwise it is queued for a worker (an identical job
     still queued or running is not waited for). Without ``job_id``, the caller's and the
     service's active-job limits are checked here; with it, the caller reserved that id
-    (``Quota.reserve``) and settles it once every job is made.
+    (``Quota.reserve``) and releases it if no job is made with it.
     """
     spec_hash, ttl = spec.spec_hash(), settings.job_ttl_seconds
     if not force:
@@ -43,11 +43,8 @@ async def submit(
         [job_id] = await quota.reserve(1)
     spec_json, task = spec.model_dump(mode="json"), partial(task_message, celery)
     try:  # the job and its task in one transaction (the broker is the store's Redis)
-        job = await store.create(spec_json, spec_hash, ttl, task, owner=quota.owner, job_id=job_id)
+        return await store.create(spec_json, spec_hash, ttl, task, owner=quota.owner, job_id=job_id)
     except Exception:
         if reserved_here:
             await quota.release([job_id])
         raise
-    if reserved_here:
-        await quota.stored([job_id])
-    return job

@@ -66,15 +66,16 @@ class AsyncLimits:
 
     async def admit_service(self, job_ids: list[str], limit: int) -> tuple[bool, int]:
         """(admitted, active jobs): pending ``job_ids`` if the whole service stays within
-        ``limit`` queued or running jobs, checked and reserved in one atomic step. Each id
-        counts until :meth:`stored` (or for ``PENDING_SECONDS``)."""
+        ``limit`` queued or running jobs, checked and reserved in one atomic step. An id
+        counts as pending until its job is stored (in the same transaction), it is
+        :meth:`unpend`-ed, or ``PENDING_SECONDS`` pass."""
         keys = [status_index("queued"), status_index("running"), PENDING_KEY]
         reply = await self._capacity(keys, [limit, PENDING_SECONDS, *job_ids])
         admitted, active = cast(list[int], reply)
         return bool(admitted), int(active)
 
-    async def stored(self, job_ids: list[str]) -> None:
-        """The jobs of these admitted ids exist now (or never will): no longer pending."""
+    async def unpend(self, job_ids: list[str]) -> None:
+        """Admitted ids no job will be stored with: they stop counting now."""
         if job_ids:
             await self.redis.zrem(PENDING_KEY, *job_ids)
 

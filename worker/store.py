@@ -223,6 +223,7 @@ def queue_create(
     pipe.set(spec_key(spec_hash, owner), job_id, exat=expire_at)
     for status in (None, "queued"):
         pipe.zadd(status_index(status), {job_id: 0})
+    pipe.zrem(PENDING_KEY, job_id)  # admitted by the service limit: counted as queued from now
     job = Job.from_reply({k.encode(): str(v).encode() for k, v in fields.items() if k != "spec"})
     assert job is not None
     job.spec = spec

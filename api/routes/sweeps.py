@@ -213,7 +213,6 @@ async def create_sweep(
                 await store.cancel(job.id, job.expire_at)
         await quota.release(reserved)
         raise
-    await quota.stored(reserved)  # each id is a stored job now, or a reused one's (unused)
     await quota.release([i for i, job in zip(reserved, jobs, strict=True) if job.id != i])
     sweep = await sweeps.create(
         body.base.model_dump(exclude_none=True),

@@ -20,6 +20,7 @@ from worker.async_limits import AsyncLimits
 from worker.async_store import connect
 from worker.config import Settings
 from worker.redis_server import RedisServer
+from worker.store import PENDING_KEY
 
 KEYS = {"alice": "alice-key-0123456789abcdef", "bob": "bob-key-0123456789abcdef00"}
 A, B = ({"X-API-Key": KEYS[name]} for name in ("alice", "bob"))
@@ -144,6 +145,8 @@ def test_concurrent_submissions_never_pass_the_service_limit(make_app: Any) -> N
     codes = at_once(client, "/v1/jobs", bodies)
     assert sorted(codes) == [202] * 3 + [429] * 17
     assert client.get("/v1/jobs?status=queued").json()["count"] == 3
+    settings: Settings = client.app.state.settings  # type: ignore[attr-defined]
+    assert redis.Redis.from_url(settings.redis_url).zcard(PENDING_KEY) == 0  # all settled
     refused = submit(client)
     assert refused.status_code == 429 and refused.json()["detail"].startswith(
         "service limit: 3 jobs at most may be queued or running (3 are)"
