@@ -47,7 +47,11 @@ def read_presets() -> PresetsPublic:
 
 @router.post("/theory/variance", responses=TOO_LARGE)
 def variance(body: SpecRequest) -> dict[str, Any]:
-    """Predicted forward and backward variance per layer beside the measured one, at init."""
+    """Predicted forward and backward variance per layer beside the measured one, at init.
+
+    Nothing is trained, so the spec's iterations do not count toward the work budget.
+    """
     from engine.theory import variance_report
 
-    return variance_report(resolve_spec(body))
+    at_init = body.model_copy(update={"training": {**(body.training or {}), "iterations": 0}})
+    return variance_report(resolve_spec(at_init))

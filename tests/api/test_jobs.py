@@ -219,6 +219,21 @@ def test_the_variance_theory_reports_predictions_beside_measurements(client: Tes
     assert holds["equal_widths"] is True
 
 
+def test_the_variance_theory_trains_nothing_so_iterations_cost_no_budget(
+    client: TestClient,
+) -> None:
+    body = {
+        "dataset": {"n_samples": 2000},
+        "model": {"hidden": [512] * 6, "activation": "tanh"},
+        "training": {"iterations": 100_000},
+    }
+    job = client.post("/v1/jobs", json=body)
+    assert job.status_code == 422 and "budget" in job.json()["detail"][0]["msg"]  # to train
+    response = client.post("/v1/theory/variance", json=body)
+    assert response.status_code == 200, response.text
+    assert len(response.json()["layers"]) == 7
+
+
 @pytest.mark.parametrize(
     ("body", "loc"),
     [
