@@ -35,6 +35,8 @@ def build_spec(args: argparse.Namespace) -> ExperimentSpec:
     request: dict[str, Any] = {}
     if args.spec:
         request = orjson.loads(Path(args.spec).read_bytes())
+        if not isinstance(request, dict):
+            raise ValueError(f"{args.spec}: a spec is a JSON object, not {type(request).__name__}")
     if args.preset:
         request["preset"] = args.preset
     for assignment in args.set or []:
@@ -43,11 +45,14 @@ def build_spec(args: argparse.Namespace) -> ExperimentSpec:
 
 
 def run(args: argparse.Namespace) -> int:
+    from threadpoolctl import threadpool_limits
     from tqdm import tqdm
 
     from engine.train import Training
 
     spec = build_spec(args)
+    # BLAS partitions its sums by thread count: the worker's count gives the service's bits
+    threadpool_limits(args.threads)
     training = Training(spec, mnist_dir=args.mnist_dir)
     out: BinaryIO = open(args.out, "wb") if args.out else sys.stdout.buffer  # noqa: SIM115
     try:
@@ -78,6 +83,12 @@ def parser() -> argparse.ArgumentParser:
     run_cmd.add_argument("--set", action="append", metavar="FIELD=VALUE", help="override a field")
     run_cmd.add_argument("--out", help="write records here instead of stdout")
     run_cmd.add_argument("--mnist-dir", help="a folder of standard MNIST IDX files")
+    run_cmd.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="BLAS threads (default 1, the worker's default: the same records, bit for bit)",
+    )
     run_cmd.set_defaults(handler=run)
     commands.add_parser("presets", help="list the named figures").set_defaults(handler=presets)
     return root

@@ -65,12 +65,18 @@ def summarize(x: NDArray[np.floating[Any]], extremes: Extremes | None = None) ->
     One pass each for the sum, the sum of squares, the min and the max. The variance is
     E[x^2] - E[x]^2 only where that cannot cancel (mean^2 at most half of E[x^2], so the
     result keeps the precision of the sum of squares); offset data, such as constant or
-    sigmoid activations, takes a second, centred pass instead.
+    sigmoid activations, takes a second, centred pass instead. The sums run in x's precision
+    unless its squares could leave float32's normal range (vanishing or exploding signals,
+    the very cases recorded here): such an array is summed in float64.
     """
     n = x.size
     if n == 0:
         return {"mean": None, "std": None, "min": None, "max": None}
     with np.errstate(invalid="ignore", over="ignore"):
+        if extremes is None:
+            extremes = np.minimum.reduce(x, axis=None), np.maximum.reduce(x, axis=None)
+        if x.dtype != np.float64 and not _squares_fit(x.dtype, extremes, n):
+            x = x.astype(np.float64)
         mean = float(total(x)) / n
         squares = float(np.vdot(x, x))
         if math.isfinite(squares) and mean * mean * n <= 0.5 * squares:
@@ -78,14 +84,22 @@ def summarize(x: NDArray[np.floating[Any]], extremes: Extremes | None = None) ->
         else:
             centred = x.reshape(-1) - mean
             var = float(np.vdot(centred, centred)) / n
-        if extremes is None:
-            extremes = np.minimum.reduce(x, axis=None), np.maximum.reduce(x, axis=None)
     return {
         "mean": finite_or_none(mean),
         "std": finite_or_none(math.sqrt(var) if var >= 0 else math.nan),
         "min": finite_or_none(extremes[0]),
         "max": finite_or_none(extremes[1]),
     }
+
+
+def _squares_fit(dtype: np.dtype[Any], extremes: Extremes, n: int) -> bool:
+    """Whether n squares of values within ``extremes`` sum in ``dtype`` without overflow and
+    without any of them falling below its normal range (where they lose their digits)."""
+    info = np.finfo(dtype)
+    peak = max(abs(float(extremes[0])), abs(float(extremes[1])))
+    return peak == 0.0 or math.sqrt(float(info.tiny)) * 1e3 <= peak <= math.sqrt(
+        float(info.max) / (4.0 * n)
+    )
 
 
 # below this many entries an array's reductions cost less than the calls that make them
@@ -128,10 +142,14 @@ def histogram_counts(
     bins: int,
     extremes: Extremes | None = None,
 ) -> NDArray[np.int64]:
-    """Counts of ``x`` in ``bins`` equal bins over [low, high]; same as ``np.histogram``.
+    """Counts of ``x`` in ``bins`` equal bins over [low, high]: value v counts in bin
+    floor((v - low) * bins / (high - low)), computed in x's precision.
 
     Values outside the range and non-finite values are not counted; ``high`` itself falls in
-    the last bin. One bincount instead of a sort: this runs on every recorded iteration.
+    the last bin. One bincount instead of a sort: this runs on every recorded iteration. The
+    counts agree with ``np.histogram`` except for values within rounding of an inner edge,
+    which may land in the neighbouring bin (np.histogram compares them with an array of
+    edges, a second gather that would double the cost).
     ``extremes``, x's finite (min, max) when known, spares the range check when x is inside.
     """
     flat = x.reshape(-1)

@@ -27,6 +27,23 @@ def test_summary_matches_numpy(dtype: type) -> None:
     assert stat["min"] == float(x.min()) and stat["max"] == float(x.max())
 
 
+@pytest.mark.parametrize(
+    ("scale", "offset"),
+    [(1e-37, 0.0), (1e-30, 0.0), (1e25, 0.0), (1e35, 2.0)],
+    ids=["vanished", "vanishing", "exploding", "exploded-positive"],
+)
+def test_summary_of_float32_keeps_vanishing_and_exploding_values(
+    scale: float, offset: float
+) -> None:
+    # float32 holds these values, but not their squares (or sums): they must not read as 0 or null
+    x = (np.random.default_rng(2).normal(offset, 1.0, size=(100, 300)) * scale).astype(np.float32)
+    truth = x.astype(np.float64)
+    stat = summarize(x)
+    # abs=0: pytest.approx would otherwise take any value within 1e-12 of these tiny ones
+    assert stat["mean"] == pytest.approx(float(truth.mean()), rel=1e-5, abs=0)
+    assert stat["std"] == pytest.approx(float(truth.std()), rel=1e-5, abs=0)
+
+
 def test_summary_of_non_finite_is_null() -> None:
     stat = summarize(np.array([1.0, np.inf, 2.0]))
     assert stat["max"] is None and stat["mean"] is None and stat["min"] == 1.0
