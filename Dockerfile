@@ -1,5 +1,5 @@
 # One image for the API (the default command) and the worker (docker-compose.yml overrides it).
-FROM python:3.11-slim
+FROM python:3.11.7-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
@@ -20,4 +20,5 @@ COPY scripts ./scripts
 
 USER initlab
 EXPOSE 8000
-CMD ["uvicorn", "api.main:app", "--host", "0.0.0.0", "--port", "8000"]
+# the API logs each request itself (api.access, with its request and job ids)
+CMD ["uvicorn", "api.main:app", "--host", "0.0.0.0", "--port", "8000", "--no-access-log"]

@@ -100,7 +100,8 @@ def api_server(
 ) -> Iterator[Api]:
     """uvicorn serving api.main:app (settings from ``env``), yielded once it answers."""
     port = port or free_port(host)
-    argv = [sys.executable, "-m", "uvicorn", "api.main:app", "--host", host, "--port", str(port)]
+    serve = ["api.main:app", "--host", host, "--port", str(port), "--no-access-log"]
+    argv = [sys.executable, "-m", "uvicorn", *serve]  # api.access logs requests with their ids
     process = start_process([*argv, "--log-level", "warning"], env, log)
     url = f"http://{host}:{port}"
     try:

@@ -61,6 +61,9 @@ def main() -> int:
     if "REDIS_URL" not in os.environ:
         port = 6380 if port_is_free(6380) else free_port()
         data_dir = ROOT / ".run" / f"redis-{port}"  # one directory per server: never shared
+        if port != 6380:
+            print(f"serve: port 6380 is taken; jobs kept in {ROOT / '.run' / 'redis-6380'} "
+                  "are not served by this run")  # fmt: skip
         redis_server = RedisServer(port, data_dir, persist=True).start()
         env["REDIS_URL"] = redis_server.url
         print(f"serve: started redis-server at {redis_server.url} (data in {data_dir})")
@@ -81,15 +84,19 @@ def main() -> int:
                          f"--concurrency={settings.worker_concurrency}", "--loglevel=info",
                          "-Q", settings.celery_queue], env),
         start("api", [py, "-m", "uvicorn", "api.main:app", "--host", settings.api_host,
-                      "--port", str(settings.api_port)], env),
+                      "--port", str(settings.api_port), "--no-access-log"], env),
     ]  # fmt: skip
     base = f"http://{settings.api_host}:{settings.api_port}"
     if wait_until_up(f"{base}/healthz", children[1][1]):
         print(f"\n  API   {base}/v1\n  docs  {base}/docs\n  page  {base}/\n", flush=True)
         print("serve: Ctrl-C stops the API, the worker and Redis", flush=True)
+    elif not stopping:
+        print(f"serve: the API did not answer {base}/healthz in time; see its log above",
+              flush=True)  # fmt: skip
+    watched = [*children, ("redis-server", redis_server.process)] if redis_server else children
     status = 0
     while not stopping:
-        exited = [name for name, process in children if process.poll() is not None]
+        exited = [name for name, process in watched if process and process.poll() is not None]
         if exited:
             print(f"serve: {', '.join(exited)} exited; stopping the rest", flush=True)
             status = 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -60,9 +61,8 @@ def dockerfile() -> list[str]:
 
 def test_the_image_is_slim_pinned_and_runs_as_a_user() -> None:
     lines = dockerfile()
-    assert lines[next(i for i, line in enumerate(lines) if line.startswith("FROM"))] == (
-        "FROM python:3.11-slim"
-    )
+    base = lines[next(i for i, line in enumerate(lines) if line.startswith("FROM"))]
+    assert re.fullmatch(r"FROM python:3\.11\.\d+-slim(-\w+)?", base)  # a patch release, slim
     assert "RUN pip install -r requirements.txt" in lines
     user = [line for line in lines if line.startswith("USER")]
     assert user and user[-1] not in ("USER root", "USER 0")

@@ -29,6 +29,10 @@ TEXT_FORMAT = (
 )
 
 
+# extras meant for a terminal: uvicorn's colour-coded copy of the message
+_TERMINAL_ONLY = frozenset({"color_message"})
+
+
 class JsonFormatter(logging.Formatter):
     """``{"ts", "level", "logger", "msg", "request_id"?, "job_id"?, extras..., "exc"?}``."""
 
@@ -45,7 +49,7 @@ class JsonFormatter(logging.Formatter):
             if value is not None:
                 line[name] = value
         for key, value in vars(record).items():
-            if key not in _STANDARD and key not in line:
+            if key not in _STANDARD and key not in line and key not in _TERMINAL_ONLY:
                 line[key] = value
         if record.exc_info:
             line["exc"] = self.formatException(record.exc_info)

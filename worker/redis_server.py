@@ -39,7 +39,11 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 
 def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
+    """Whether a server could listen on ``port`` now. Like the servers themselves (uvicorn,
+    redis-server) the probe sets SO_REUSEADDR, so a port that only has connections of a
+    stopped server in TIME-WAIT counts as free."""
     with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((host, port))
         except OSError:

@@ -133,3 +133,11 @@ def test_worker_log_lines_are_json_carrying_the_job_id(
     assert [line["msg"] for line in ours][-1] == f"job {job_id} succeeded"
     assert all(line["job_id"] == job_id and line["level"] == "info" for line in ours)
     assert ours[-1]["iterations"] == 20 and ours[-1]["ts"].endswith("Z")
+
+
+def test_a_terminal_only_extra_stays_out_of_the_json(json_lines: io.StringIO) -> None:
+    logging.getLogger("uvicorn.error").warning(
+        "Uvicorn running on %s", "http://x", extra={"color_message": "\x1b[1m%s\x1b[0m"}
+    )
+    [line] = [orjson.loads(line) for line in json_lines.getvalue().splitlines()]
+    assert line["msg"] == "Uvicorn running on http://x" and "color_message" not in line

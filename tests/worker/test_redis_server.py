@@ -47,3 +47,22 @@ def test_server_dies_when_its_parent_is_killed() -> None:
     finally:
         if parent.poll() is None:
             parent.kill()
+
+
+def test_a_port_left_in_time_wait_counts_as_free_one_listened_on_does_not() -> None:
+    import socket
+
+    from worker.redis_server import port_is_free
+
+    server = socket.socket()
+    server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    port = server.getsockname()[1]
+    assert not port_is_free(port)
+    client = socket.create_connection(("127.0.0.1", port))
+    accepted, _ = server.accept()
+    accepted.close()  # the server side closes first: its end waits in TIME-WAIT
+    server.close()
+    client.close()
+    assert port_is_free(port)  # a restarted server (SO_REUSEADDR) could listen here again
