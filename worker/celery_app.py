@@ -27,6 +27,7 @@ from celery.signals import setup_logging, worker_process_init  # noqa: E402
 from worker import logs  # noqa: E402
 
 RUN_JOB = "initlab.run_job"
+logs.JOB_TASKS.add(RUN_JOB)  # its task id is the job id: its log lines carry it
 
 
 def make_celery(settings: Settings) -> Celery:

@@ -33,6 +33,10 @@ TEXT_FORMAT = (
 _TERMINAL_ONLY = frozenset({"color_message"})
 
 
+# names of the Celery tasks whose task id is their job's id (worker/celery_app.py adds them)
+JOB_TASKS: set[str] = set()
+
+
 class JsonFormatter(logging.Formatter):
     """``{"ts", "level", "logger", "msg", "request_id"?, "job_id"?, extras..., "exc"?}``."""
 
@@ -48,6 +52,9 @@ class JsonFormatter(logging.Formatter):
             value = getattr(record, name, None) or var.get()
             if value is not None:
                 line[name] = value
+        task = getattr(record, "data", None)  # Celery's task lines: a job task's id is the job's
+        if "job_id" not in line and isinstance(task, dict) and task.get("name") in JOB_TASKS:
+            line["job_id"] = task.get("id")
         for key, value in vars(record).items():
             if key not in _STANDARD and key not in line and key not in _TERMINAL_ONLY:
                 line[key] = value

@@ -141,3 +141,13 @@ def test_a_terminal_only_extra_stays_out_of_the_json(json_lines: io.StringIO) ->
     )
     [line] = [orjson.loads(line) for line in json_lines.getvalue().splitlines()]
     assert line["msg"] == "Uvicorn running on http://x" and "color_message" not in line
+
+
+def test_celery_task_lines_carry_the_job_id(json_lines: io.StringIO) -> None:
+    from worker.celery_app import RUN_JOB
+
+    data = {"id": "ab" * 16, "name": RUN_JOB, "runtime": 0.1}
+    logging.getLogger("celery.app.trace").info("Task %(name)s succeeded", {"name": RUN_JOB})
+    logging.getLogger("celery.app.trace").info("Task succeeded", extra={"data": data})
+    first, second = (orjson.loads(line) for line in json_lines.getvalue().splitlines())
+    assert "job_id" not in first and second["job_id"] == "ab" * 16
