@@ -80,17 +80,15 @@ class Training:
             batch = self.batches.indices(iteration)
             step = self.net.loss_and_grads(self.data.x_train[batch], self.data.y_train[batch])
             diverged = not math.isfinite(step.cost)
-            if diverged or due(iteration, every, iteration == last):
-                yield self.recorder.record(iteration, step, batch, final=diverged)
+            # a stop ends the run at this iteration: its record is the last, kept in full
+            # (snapshot, histograms, boundary) whether or not it was due anyway
+            stopped = not diverged and iteration < last and bool(should_stop and should_stop())
+            if diverged or stopped or due(iteration, every, iteration == last):
+                yield self.recorder.record(iteration, step, batch, final=diverged or stopped)
             if diverged:
                 diverged_at = iteration
                 break
-            if iteration == last:
-                break
-            if should_stop is not None and should_stop():
-                stopped = True
-                if iteration % every:  # keep the state we stopped at
-                    yield self.recorder.record(iteration, step, batch, final=True)
+            if stopped or iteration == last:
                 break
             self.optimizer.step(self.net.params(), self.net.grads(step))
         self.summary = self._summary(iteration, diverged_at, stopped)

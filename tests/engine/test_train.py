@@ -117,6 +117,18 @@ def test_should_stop_ends_the_run_and_keeps_the_state() -> None:
     assert records[-1]["iteration"] == 40 == training.summary["iterations_run"]
 
 
+@pytest.mark.parametrize("every", [1, 5, 7])
+def test_a_stopped_run_keeps_the_iteration_it_stopped_at_in_full(every: int) -> None:
+    spec = {"training": {"iterations": 1000}, "record": {"every": every}}
+    training = Training(resolve(spec))
+    calls = iter(range(10**6))
+    records = list(training.run(lambda: next(calls) >= 35))  # asked once per iteration
+    last = records[-1]
+    assert last["iteration"] == 35 and [r["iteration"] for r in records].count(35) == 1
+    assert last["parameters"]["iteration"] == 35  # DESIGN: iteration 0 and the last are kept
+    assert "boundary" in last and "histogram" in last["layers"][0]["weights"]
+
+
 def test_boundary_covers_the_grid_and_predictions_refer_to_images() -> None:
     records, _ = run({"training": {"iterations": 10}, "record": {"boundary": {"every": 5,
                       "resolution": 11}}})  # fmt: skip
