@@ -88,7 +88,13 @@ async def read_metrics(
     fields: Annotated[str | None, Query(description="comma list of record keys")] = None,
     limit: Annotated[int | None, Query(ge=1, description="records per page")] = None,
 ) -> Response:
-    """Recorded statistics by iteration range, downsampled and trimmed to some keys."""
+    """Recorded statistics by iteration range, downsampled and trimmed to some keys.
+
+    ``every`` keeps the 1st, (k+1)-th, ... record from ``start`` on, counting records (not
+    iterations). ``next`` is where the following page starts, null when none is stored yet:
+    to follow a running job in step with ``every``, ask again from the last iteration
+    returned plus ``every`` times the spec's ``record.every``.
+    """
     if stop is not None and stop < start:
         raise invalid(("query", "stop"), f"stop ({stop}) is below start ({start})")
     limit = page_size(limit, settings.metrics_page_default, settings.metrics_page_max, "records")
