@@ -76,6 +76,8 @@ async def _cost(job: Job, store: AsyncJobStore, iteration: int | None) -> bytes:
     stop = _last_iteration(job, iteration)
     every = max(1, math.ceil(stop / job.spec["record"]["every"] / MAX_COST_POINTS))
     records = await _records(store, job.id, 0, stop, every)
+    if every > 1 and records and records[-1]["iteration"] < stop:  # the curve ends where it ends
+        records += (await _records(store, job.id, stop, stop))[-1:]
     return await run_in_threadpool(cost_svg, records, _title(job))
 
 

@@ -100,3 +100,23 @@ def test_a_job_with_no_record_yet_is_a_404(client: TestClient) -> None:
 def test_the_same_records_give_the_same_bytes(client: TestClient, playground: str) -> None:
     first = client.get(f"/v1/jobs/{playground}/plots/boundary.svg").content
     assert client.get(f"/v1/jobs/{playground}/plots/boundary.svg").content == first
+
+
+def test_a_downsampled_cost_curve_still_ends_at_the_last_iteration(
+    client: TestClient, store: JobStore, api_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import api.svg_plots
+
+    spec = {"training": {"iterations": 4003}, "record": {"boundary": {"every": 0}}}
+    job_id = trained(client, store, api_settings, **spec)  # 4004 records: every 3rd is kept
+    drawn: list[list[int]] = []
+
+    def capture(records: list[dict[str, Any]], title: str) -> bytes:
+        drawn.append([r["iteration"] for r in records])
+        return b'<svg xmlns="http://www.w3.org/2000/svg"/>'
+
+    monkeypatch.setattr(api.svg_plots, "cost_svg", capture)
+    assert client.get(f"/v1/jobs/{job_id}/plots/cost.svg").status_code == 200
+    [iterations] = drawn
+    assert iterations[:3] == [0, 3, 6] and iterations[-1] == 4003  # 4002 + 1: not on the grid
+    assert len(iterations) == len(set(iterations)) <= 2000 + 1
