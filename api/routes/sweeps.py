@@ -178,8 +178,9 @@ def _variation(
         status=job.status if job is not None else "deleted",  # type: ignore[arg-type]
         progress=job.progress if job is not None else 0.0,
         summary=summary,
-        init_activation_std=cached.get(f"init_std:{job_id}"),
-        iterations_to_target=cached.get(f"reach:{job_id}"),
+        # a deleted job's results are gone with it, though the sweep's cache still has them
+        init_activation_std=cached.get(f"init_std:{job_id}") if job is not None else None,
+        iterations_to_target=cached.get(f"reach:{job_id}") if job is not None else None,
         final_cost=summary.get("final_cost") if succeeded else None,  # type: ignore[union-attr]
     )
 

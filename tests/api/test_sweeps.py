@@ -141,6 +141,10 @@ def test_the_view_ranks_and_reports_each_variation(client: TestClient, store: Jo
     assert statuses == ["succeeded", "succeeded", "queued"]
     reused = client.get(f"/v1/jobs/{again['variations'][1]['job_id']}").json()
     assert reused["reused_from"] == fast and again["ranking"][0] == reused["id"]
+    client.delete(f"/v1/jobs/{fast}")  # its cached results go with it
+    gone = {v["job_id"]: v for v in client.get(f"/v1/sweeps/{sweep['id']}").json()["variations"]}
+    assert gone[fast]["status"] == "deleted" and gone[fast]["iterations_to_target"] is None
+    assert gone[fast]["init_activation_std"] is None and gone[fast]["final_cost"] is None
 
 
 def test_cancel_ends_every_queued_job_then_conflicts(client: TestClient) -> None:
