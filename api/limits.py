@@ -6,7 +6,8 @@
 - ``MAX_BODY_BYTES``: a request body, from ``Content-Length`` and while it is read: 413;
 - the work budget of one job is the spec's (engine/spec.py): 422.
 
-``MAX_ACTIVE_JOBS`` (api/submission.py) caps the whole service.
+``MAX_ACTIVE_JOBS`` caps the whole service's queued + running jobs (429); ``Quota.reserve``
+takes a slot of both active-job limits before a job is made, each in one atomic step.
 """
 
 from __future__ import annotations

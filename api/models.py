@@ -12,7 +12,7 @@ from worker.store import Job
 
 JobStatus = Literal["queued", "running", "succeeded", "failed", "cancelled"]
 
-# top-level keys of a record (DESIGN.md "Record"); `fields` picks among them
+# top-level keys of a record (README "Records"); `fields` picks among them
 RECORD_FIELDS = (
     "iteration", "epoch", "cost", "train_accuracy", "test_accuracy",
     "layers", "boundary", "predictions",
@@ -108,7 +108,9 @@ class JobsPublic(BaseModel):
 class MetricsPublic(BaseModel):
     job_id: str
     status: JobStatus
-    records: list[dict[str, Any]] = Field(description="records in iteration order (DESIGN.md)")
+    records: list[dict[str, Any]] = Field(
+        description="records in iteration order (the README's 'Records')"
+    )
     next: int | None = Field(description="`start` of the next page; null: no more records now")
 
 

@@ -105,8 +105,6 @@ def _param(name: str, method: str = "") -> ParamInfo:
     )
 
 
-COMMON_PARAMETERS = (_param("bias"), _param("seed"))
-
 _N = "n = fan_in, fan_out or (fan_in + fan_out) / 2 by mode"
 _TORCH, _KERAS = "torch.nn.init", "keras.initializers"
 _GLOROT = "Glorot & Bengio 2010, Understanding the difficulty of training deep FNNs"

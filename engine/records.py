@@ -1,4 +1,4 @@
-"""Turning one training step into a JSON-safe record (DESIGN.md "Record")."""
+"""Turning one training step into a JSON-safe record (README "Records")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The training loop: a generator of per-iteration records (DESIGN.md "Record").
+"""The training loop: a generator of per-iteration records (README "Records").
 
 Iteration t is the network after t updates. Its record describes the forward and backward
 pass on the batch that update t + 1 uses, so iteration 0 is the network as initialized.
@@ -16,7 +16,7 @@ from numpy.typing import NDArray
 from engine.activations import activation_forward
 from engine.datasets import Data, dataset_payload, load_dataset
 from engine.init import init_parameters
-from engine.network import MLP, Pass
+from engine.network import MLP
 from engine.optim import build_optimizer
 from engine.records import RecordBuilder, due, predicted_labels
 from engine.spec import ExperimentSpec
@@ -94,7 +94,7 @@ class Training:
         self.summary = self._summary(iteration, diverged_at, stopped)
 
     def records(self, should_stop: Callable[[], bool] | None = None) -> list[Record]:
-        """All records of a run as a list (tests, the CLI)."""
+        """All records of a run as a list (for tests)."""
         return list(self.run(should_stop))
 
     def _summary(self, iteration: int, diverged_at: int | None, stopped: bool) -> dict[str, Any]:
@@ -131,4 +131,4 @@ class Training:
         return dataset_payload(self.data)
 
 
-__all__ = ["Batches", "Pass", "Record", "Training"]
+__all__ = ["Batches", "Record", "Training"]

@@ -23,10 +23,8 @@ JOB_ID: ContextVar[str | None] = ContextVar("job_id", default=None)
 
 # attributes every LogRecord has: anything else on a record came from ``extra``
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
-_OURS = "_initlab_handler"
-TEXT_FORMAT = (
-    "%(asctime)s %(levelname)s %(name)s %(message)s"  # marks the handlers configure() installed
-)
+_OURS = "_initlab_handler"  # marks the handlers configure() installed
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 
 
 # extras meant for a terminal: uvicorn's colour-coded copy of the message

@@ -3,8 +3,10 @@
 Keys of job ``{id}`` (every one expires at the job's ``expire_at``, creation + TTL):
 
 - ``initlab:job:{id}`` hash: id, status, progress, iteration, iterations, spec, spec_hash,
-  created_at, started_at, finished_at, summary, error, deliveries, heartbeat, expire_at, and
-  with auth on ``owner``: the stable id of the API key that made it (never the key)
+  created_at, started_at, finished_at, summary, error, deliveries, heartbeat, expire_at,
+  worker (the process running it), attempt (the token of its latest run), reused_from (the
+  job whose results it copied), and with auth on ``owner``: the stable id of the API key that
+  made it (never the key)
 - ``initlab:job:{id}:records`` stream, one entry per record, entry id ``{iteration}-1``,
   so ranges by iteration are direct and a rewrite of an iteration is refused
 - ``initlab:job:{id}:params`` hash iteration -> parameter snapshot JSON
@@ -31,7 +33,8 @@ that ended with that status (``durations_key``); they never expire (cumulative c
 
 Indexes: ``initlab:jobs`` and ``initlab:jobs:{status}``, sorted sets of ids at score 0, so
 they sort by id, and ids start with the creation time: newest first is ``ZRANGE BYLEX REV``.
-Ids older than the TTL are trimmed on every create; ids whose hash is gone are dropped when
+Ids older than the TTL are trimmed on creates (by each API process at most once a minute,
+its owner's index on each of the owner's creates); ids whose hash is gone are dropped when
 a listing meets them. Status changes are Lua scripts: a compare-and-set of the status field
 that moves the id between status indexes in the same atomic step.
 

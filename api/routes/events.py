@@ -23,7 +23,7 @@ BATCH = 500  # records per read
 STREAM_DOC = """\
 `text/event-stream` of
 
-- `record`: one record (JSON, DESIGN.md "Record"), its `id` the iteration, in order;
+- `record`: one record (JSON, README "Records"), its `id` the iteration, in order;
 - `status`: `{status, progress, iteration}` when the job's status changes (first event too);
 - `end`: `{status}` once the job has ended and every record was sent; the stream closes;
 - `error`: `{detail}` if the job store became unreachable; reconnect to resume.

@@ -1,4 +1,4 @@
-// The page's only way to the service: the public /v1 HTTP API (DESIGN.md "HTTP contract").
+// The page's only way to the service: the public /v1 HTTP API (its OpenAPI docs at /docs).
 
 export class ApiError extends Error {
   constructor(status, detail) {

@@ -5,7 +5,7 @@ import { fillSelect, say } from "./menus.js";
 import * as state from "./state.js";
 
 const $ = (id) => document.getElementById(id);
-const FINAL = new Set(["succeeded", "failed", "cancelled"]);
+const FINAL = api.FINAL;
 const POINTS = 150; // cost points per card
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const NONE = "none"; // sw_i when no box is ticked ("" would read back as the default: all)
