@@ -86,8 +86,10 @@ def test_a_refused_playground_submission_does_not_replay_the_old_run(page: Any) 
             else route.continue_()
         ),
     )
-    page.fill("#pg-it", "300")
-    page.dispatch_event("#pg-it", "change")
+    # set without focus: a focused field would fire another change (another try) on blur
+    page.eval_on_selector(
+        "#pg-it", "(e) => { e.value = '300'; e.dispatchEvent(new Event('change')); }"
+    )
     wait_until(lambda: "Could not start" in (page.text_content("#pg-status") or ""))
     assert attr(page, "#playground", "data-job") is None
     page.click("#pg-play")  # no job: nothing to play, the refusal stays in view
