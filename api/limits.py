@@ -1,7 +1,7 @@
 """Limits, held in Redis so they hold across API processes; each refusal names its limit.
 
-- ``SUBMISSIONS_PER_MINUTE``: POST /v1/jobs and POST /v1/sweeps per API key (per client
-  address when auth is off), a sliding window: 429 with ``Retry-After``;
+- ``SUBMISSIONS_PER_MINUTE``: jobs submitted per API key (per client address when auth is
+  off), a sweep's each counted, in a sliding window: 429 with ``Retry-After``;
 - ``MAX_ACTIVE_JOBS_PER_KEY``: queued + running jobs per key (per address): 429;
 - ``MAX_BODY_BYTES``: a request body, from ``Content-Length`` and while it is read: 413;
 - the work budget of one job is the spec's (engine/spec.py): 422.
@@ -45,11 +45,17 @@ def _per(caller: Principal) -> str:
 
 async def limit_submissions(request: Request, caller: CallerDep, settings: SettingsDep) -> None:
     """429 with ``Retry-After`` when the caller made its submissions of the last minute."""
+    await _count_submissions(request.app.state.limits, settings, caller, 1)
+
+
+async def _count_submissions(
+    limits: AsyncLimits, settings: Settings, caller: Principal, n: int
+) -> None:
+    """Count ``n`` job submissions of the caller, or a 429 with ``Retry-After``."""
     limit = settings.submissions_per_minute
-    if not limit:
+    if not limit or n <= 0:
         return
-    limits: AsyncLimits = request.app.state.limits
-    decision = await limits.hit(caller.subject, limit)
+    decision = await limits.hit(caller.subject, limit, n=n)
     if not decision.admitted:
         reason = (
             f"rate limit: {limit} submissions per minute {_per(caller)}; "
@@ -69,6 +75,11 @@ class Quota:
     @property
     def owner(self) -> str:
         return self.caller.owner
+
+    async def count_more(self, n: int) -> None:
+        """Count ``n`` more job submissions against the rate limit (a sweep's jobs beyond the
+        one its request counted), or a 429."""
+        await _count_submissions(self.limits, self.settings, self.caller, n)
 
     async def reserve(self, n: int) -> list[str]:
         """Ids for ``n`` new jobs within the caller's and the service's limits, or a 429."""

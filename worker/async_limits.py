@@ -42,12 +42,16 @@ class AsyncLimits:
         self._admit = client.register_script(lua.ADMIT)
         self._capacity = client.register_script(lua.CAPACITY)
 
-    async def hit(self, subject: str, limit: int, window: float = 60.0) -> RateDecision:
-        """Count one submission of ``subject`` unless ``limit`` were made in the last window."""
-        args: list[str | float] = [limit, window, new_job_id()]  # unique: time + 80 random bits
+    async def hit(self, subject: str, limit: int, window: float = 60.0, n: int = 1) -> RateDecision:
+        """Count ``n`` job submissions of ``subject`` unless that would make more than
+        ``limit`` in the last window (``retry_after`` 0 and not admitted: n never fits)."""
+        members = [new_job_id() for _ in range(n)]  # unique: time + 80 random bits
+        args: list[str | float] = [limit, window, *members]
         admitted, count, wait = cast(list[Any], await self._rate([rate_key(subject)], args))
-        retry = 0 if admitted else max(1, math.ceil(float(wait)))
-        return RateDecision(bool(admitted), int(count), retry)
+        if admitted:
+            return RateDecision(True, int(count), 0)
+        retry = 0 if wait == b"inf" or wait == "inf" else max(1, math.ceil(float(wait)))
+        return RateDecision(False, int(count), retry)
 
     async def admit(self, subject: str, limit: int, n: int, ttl: int) -> Admission:
         """Reserve ids for ``n`` new jobs of ``subject`` if its active jobs stay within ``limit``.

@@ -157,22 +157,26 @@ return found
 """
 
 # KEYS: a subject's submission times (sorted set)
-# ARGV: the limit, the window in seconds, a unique member for this submission
-# A sliding window on the server's clock: admits while fewer than the limit were admitted in
-# the last window. Returns {admitted (0/1), count, seconds until a slot frees (string)}.
+# ARGV: the limit, the window in seconds, then a unique member per job submitted
+# A sliding window on the server's clock: admits the n jobs while at most the limit would
+# have been admitted in the last window. Returns {admitted (0/1), count, seconds until enough
+# slots free (string)}; n over the limit never fits ('inf').
 RATE = (
     _NOW
     + """
-local t, window = now(), tonumber(ARGV[2])
+local t, window, limit = now(), tonumber(ARGV[2]), tonumber(ARGV[1])
+local n = #ARGV - 2
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', t - window)
 local count = redis.call('ZCARD', KEYS[1])
-if count >= tonumber(ARGV[1]) then
-  local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-  return {0, count, tostring(tonumber(oldest[2]) + window - t)}
+if n > limit then return {0, count, 'inf'} end
+if count + n > limit then
+  local freeing = redis.call('ZRANGE', KEYS[1], count + n - limit - 1, count + n - limit - 1,
+                             'WITHSCORES')
+  return {0, count, tostring(tonumber(freeing[2]) + window - t)}
 end
-redis.call('ZADD', KEYS[1], t, ARGV[3])
+for i = 3, #ARGV do redis.call('ZADD', KEYS[1], t, ARGV[i]) end
 redis.call('EXPIRE', KEYS[1], math.ceil(window) + 1)
-return {1, count + 1, '0'}
+return {1, count + n, '0'}
 """
 )
 

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from api.auth import AUTH_RESPONSES, require_key
 from api.deps import CallerDep, CeleryDep, SettingsDep, StoreDep
-from api.errors import ORJSONResponse
+from api.errors import ORJSONResponse, invalid
 from api.limits import SUBMISSION, QuotaDep
 from api.models import Message, SweepPublic, SweepsPublic, VariationPublic
 from api.submission import submit
@@ -201,6 +201,11 @@ async def create_sweep(
     has succeeded before reuse its results unless ``force`` is set, like single jobs.
     """
     specs = resolve_variations(body)
+    rate = settings.submissions_per_minute
+    if rate and len(specs) > rate:  # could never pass the rate limit, now or later
+        reason = f"{len(specs)} variations; the rate limit allows {rate} jobs per minute"
+        raise invalid(("body", "vary"), reason)
+    await quota.count_more(len(specs) - 1)  # each job counts; the request counted one
     reserved = await quota.reserve(len(specs))  # the caller's and the service's slots, all or none
     context = {"store": store, "celery": celery, "settings": settings, "quota": quota}
     jobs: list[Job] = []

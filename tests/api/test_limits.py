@@ -63,6 +63,20 @@ def test_submissions_over_the_rate_get_429_with_retry_after_and_the_limit(make_a
     assert client.get("/v1/jobs", headers=A).status_code == 200  # reads are not counted
 
 
+def test_a_sweep_counts_each_of_its_jobs_against_the_rate(make_app: Any) -> None:
+    client = make_app(submissions_per_minute=5)
+    sweep = {"base": {"training": {"iterations": 1}}, "vary": {"init.seed": [1, 2, 3]}}
+    assert client.post("/v1/sweeps", json=sweep, headers=A).status_code == 202  # 3 counted
+    assert [submit(client, A).status_code for _ in range(3)] == [202, 202, 429]
+    assert client.post("/v1/sweeps", json=sweep, headers=B).status_code == 202
+    refused = client.post("/v1/sweeps", json=sweep, headers=B)  # 1 + 2 more would make 6
+    assert refused.status_code == 429 and 1 <= int(refused.headers["Retry-After"]) <= 60
+    assert client.get("/v1/jobs", headers=B).json()["count"] == 3  # nothing made
+    too_big = {**sweep, "vary": {"init.seed": list(range(6))}}
+    [error] = client.post("/v1/sweeps", json=too_big, headers=B).json()["detail"]
+    assert error["loc"] == ["body", "vary"] and "allows 5 jobs per minute" in error["msg"]
+
+
 def test_the_rate_limit_holds_across_api_processes(make_app: Any) -> None:
     first, second = make_app(submissions_per_minute=4), make_app(submissions_per_minute=4)
     codes = [submit(client, A).status_code for client in (first, second, first, second)]
