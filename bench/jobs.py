@@ -6,15 +6,20 @@ from __future__ import annotations
 
 import itertools
 import os
+import platform
 import statistics
+import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 
+from scripts import launch
+from worker.config import Settings
 from worker.store import FINAL
 
 # how often the client asks for a job's status in (a): often enough to see the end within
@@ -98,3 +103,20 @@ def tree_cpu_seconds(pid: int) -> float:
     """CPU time of ``pid`` and its children (a Celery worker and its pool processes)."""
     children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
     return cpu_seconds(pid) + sum(cpu_seconds(int(child)) for child in children)
+
+
+@contextmanager
+def bench_stack(name: str, queue: str) -> Iterator[tuple[launch.Stack, httpx.Client, Settings]]:
+    """Print the bench's header line, then yield a service of its own (its redis-server, one
+    one-process worker and uvicorn: scripts/launch.py), a client of it and the settings."""
+    settings = Settings()
+    print(f"{name}  {time.strftime('%Y-%m-%d %H:%M')}  python {platform.python_version()}")
+    print(
+        f"  cpus {os.cpu_count()}, worker: 1 process, {settings.worker_blas_threads} BLAS thread(s)"
+    )
+    with (
+        tempfile.TemporaryDirectory(prefix="initlab-bench-") as tmp,
+        launch.service_stack(queue, Path(tmp)) as stack,
+        httpx.Client(base_url=stack.api.url, timeout=60) as http,
+    ):
+        yield stack, http, settings

@@ -22,24 +22,18 @@ nothing passes or fails (issue 4's target: at most 1.3x).
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import statistics
 import sys
-import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
 import httpx
 import redis
 from threadpoolctl import threadpool_limits
 
-from bench.jobs import add_clocks, alternate, median_ms, submit, wait_done
+from bench.jobs import add_clocks, alternate, bench_stack, median_ms, submit, wait_done
 from engine.spec import resolve
 from engine.train import Training
-from scripts import launch
-from worker.config import Settings
 from worker.store import Keys
 
 QUEUE = "initlab-bench-mnist"
@@ -79,16 +73,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3, help="timed runs of each contender")
     args = parser.parse_args()
-    settings = Settings()
-    print(f"bench.mnist_job  {time.strftime('%Y-%m-%d %H:%M')}  python {platform.python_version()}")
-    print(
-        f"  cpus {os.cpu_count()}, worker: 1 process, {settings.worker_blas_threads} BLAS thread(s)"
-    )
-    with (
-        tempfile.TemporaryDirectory(prefix="initlab-bench-") as tmp,
-        launch.service_stack(QUEUE, Path(tmp)) as stack,
-        httpx.Client(base_url=stack.api.url, timeout=60) as http,
-    ):
+    with bench_stack("bench.mnist_job", QUEUE) as (stack, http, settings):
         result = run(http, args.rounds, settings.worker_blas_threads)
         client = redis.Redis.from_url(stack.redis.url)
         entries: Any = client.xrange(Keys(result["job"]["id"]).records)

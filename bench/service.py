@@ -29,14 +29,10 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import os
-import platform
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any, cast
 
 import httpx
@@ -47,6 +43,7 @@ from threadpoolctl import threadpool_limits
 from bench.jobs import (
     add_clocks,
     alternate,
+    bench_stack,
     fresh,
     median_ms,
     pct,
@@ -57,8 +54,6 @@ from bench.jobs import (
 from bench.submissions import bench_submit
 from engine.spec import resolve
 from engine.train import Training
-from scripts import launch
-from worker.config import Settings
 from worker.store import Keys
 
 QUEUE = "initlab-bench"
@@ -180,18 +175,9 @@ def main() -> int:
     parser.add_argument("--reads", type=int, default=41, help="reads per contender (c)")
     args = parser.parse_args()
 
-    settings = Settings()
-    print(f"bench.service  {time.strftime('%Y-%m-%d %H:%M')}  python {platform.python_version()}")
-    print(
-        f"  cpus {os.cpu_count()}, worker: 1 process, {settings.worker_blas_threads} BLAS thread(s)"
-    )
-    print(f"  uvloop {installed('uvloop')}, httptools {installed('httptools')}, "
-          f"hiredis {installed('hiredis')}")  # fmt: skip
-    with (
-        tempfile.TemporaryDirectory(prefix="initlab-bench-") as tmp,
-        launch.service_stack(QUEUE, Path(tmp)) as stack,
-        httpx.Client(base_url=stack.api.url, timeout=60) as http,
-    ):
+    with bench_stack("bench.service", QUEUE) as (stack, http, settings):
+        print(f"  uvloop {installed('uvloop')}, httptools {installed('httptools')}, "
+              f"hiredis {installed('hiredis')}")  # fmt: skip
         server, api, (worker,) = stack.redis, stack.api, stack.workers
         client = redis.Redis.from_url(server.url)
         a = bench_playground(http, args.rounds, settings.worker_blas_threads, worker)
