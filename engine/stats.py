@@ -92,14 +92,20 @@ def summarize(x: NDArray[np.floating[Any]], extremes: Extremes | None = None) ->
     }
 
 
+@functools.lru_cache(maxsize=8)
+def _square_range(dtype: np.dtype[Any]) -> tuple[float, float]:
+    """(smallest, largest) magnitude whose square is a normal number of ``dtype``, with a
+    margin of 1e3 at the small end; this runs for every large array of every record."""
+    info = np.finfo(dtype)
+    return math.sqrt(float(info.tiny)) * 1e3, math.sqrt(float(info.max))
+
+
 def _squares_fit(dtype: np.dtype[Any], extremes: Extremes, n: int) -> bool:
     """Whether n squares of values within ``extremes`` sum in ``dtype`` without overflow and
     without any of them falling below its normal range (where they lose their digits)."""
-    info = np.finfo(dtype)
+    small, large = _square_range(dtype)
     peak = max(abs(float(extremes[0])), abs(float(extremes[1])))
-    return peak == 0.0 or math.sqrt(float(info.tiny)) * 1e3 <= peak <= math.sqrt(
-        float(info.max) / (4.0 * n)
-    )
+    return peak == 0.0 or small <= peak <= large / math.sqrt(4.0 * n)
 
 
 # below this many entries an array's reductions cost less than the calls that make them
