@@ -14,6 +14,7 @@ COPY requirements.txt .
 RUN pip install -r requirements.txt
 
 COPY engine ./engine
+COPY store ./store
 COPY worker ./worker
 COPY api ./api
 COPY scripts ./scripts

@@ -19,11 +19,13 @@ serve: $(STAMP)
 test: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy engine store api worker scripts
+	$(VENV)/bin/lint-imports
 	bash scripts/install_test_tools.sh
 	$(PY) -m pytest
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check . && $(VENV)/bin/mypy engine api worker
+	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check . && $(VENV)/bin/mypy engine store api worker scripts && $(VENV)/bin/lint-imports
 
 bench: $(STAMP)
 	$(PY) -m bench.engine

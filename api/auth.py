@@ -23,8 +23,8 @@ from fastapi.security import APIKeyHeader, APIKeyQuery
 from pydantic import SecretStr
 
 from api.models import Message
-from worker.config import Settings, key_entry
-from worker.ids import is_job_id
+from store.ids import is_job_id
+from store.settings import Settings, key_entry
 
 KEY_HEADER = "X-API-Key"
 SHARE_HEADER = "X-Share-Token"

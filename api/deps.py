@@ -10,12 +10,12 @@ from fastapi import Depends, HTTPException, Path, Request
 from pydantic import ValidationError
 
 from api.auth import Principal, check_shared, require_key, require_reader
-from api.config import Settings
 from api.errors import body_error
 from engine.spec import ExperimentSpec, SpecRequest, resolve
-from worker.async_store import AsyncJobStore
-from worker.ids import is_job_id
-from worker.store import Job
+from store.async_store import AsyncJobStore
+from store.ids import is_job_id
+from store.jobs import Job
+from store.settings import Settings
 
 
 # async, though they do not wait: FastAPI runs a plain `def` dependency in a thread

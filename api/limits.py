@@ -23,9 +23,9 @@ from api.auth import Principal
 from api.deps import CallerDep, SettingsDep
 from api.errors import ORJSONResponse
 from api.models import Message as MessageModel
-from worker.async_limits import AsyncLimits
-from worker.config import Settings
-from worker.ids import new_job_id
+from store.async_limits import AsyncLimits
+from store.ids import new_job_id
+from store.settings import Settings
 
 TOO_LARGE: dict[int | str, dict[str, Any]] = {
     413: {"model": MessageModel, "description": "the body is over MAX_BODY_BYTES"}

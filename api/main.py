@@ -10,14 +10,14 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
 
 from api.auth import KEY_HEADER, SHARE_HEADER, KeyRing
-from api.config import Settings, get_settings
 from api.errors import add_exception_handlers
 from api.limits import BodyLimit
 from api.observability import add_observability
-from api.routes import api_router, metrics
-from worker.async_limits import AsyncLimits
-from worker.async_store import AsyncJobStore, connect
-from worker.celery_app import make_celery
+from api.routes import api_router, prometheus
+from store.async_limits import AsyncLimits
+from store.async_store import AsyncJobStore, connect
+from store.queue import make_celery
+from store.settings import Settings, get_settings
 
 
 def operation_id(route: APIRoute) -> str:
@@ -59,7 +59,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     add_exception_handlers(app)
     add_observability(app, settings)  # request ids, JSON logs, request histogram (outermost)
     app.include_router(api_router)
-    app.include_router(metrics.router)
+    app.include_router(prometheus.router)
 
     return app
 

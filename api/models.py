@@ -8,9 +8,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from engine.spec import SpecRequest
-from worker.store import Job
-
-JobStatus = Literal["queued", "running", "succeeded", "failed", "cancelled"]
+from store.jobs import Job
+from store.keys import JobStatus
 
 # top-level keys of a record (README "Records"); `fields` picks among them
 RECORD_FIELDS = (
@@ -139,7 +138,7 @@ class PresetsPublic(BaseModel):
     count: int
 
 
-SweepStatus = Literal["queued", "running", "succeeded", "failed", "cancelled", "mixed"]
+SweepStatus = JobStatus | Literal["mixed"]
 
 
 class VariationPublic(BaseModel):

@@ -2,7 +2,7 @@
 
 Every request gets an id (the client's ``X-Request-ID`` when it is a sane token, else a new
 one), echoed in the response's ``X-Request-ID`` and carried by every log line written while
-it is served (worker/logs.py). One JSON line per request says its method, route, status and
+it is served (store/logs.py). One JSON line per request says its method, route, status and
 duration.
 
 ``GET /metrics`` (api/routes/metrics.py) exposes:
@@ -14,7 +14,7 @@ duration.
   store's per-status indexes at scrape time;
 - ``initlab_queue_length{queue}``: messages waiting in the Celery queue (LLEN);
 - ``initlab_job_duration_seconds{status}``: run time of the jobs that ended, counted once per
-  job in Redis by the worker that ended it (worker/durations.py);
+  job in Redis by the worker that ended it (store/durations.py);
 - ``initlab_store_up``: 0 when Redis did not answer the scrape (the three above are then
   left out, the request metrics stay).
 
@@ -38,11 +38,11 @@ from starlette.datastructures import MutableHeaders
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from worker import durations, logs
-from worker.async_store import AsyncJobStore
-from worker.config import Settings
-from worker.ids import id_horizon
-from worker.store import STATUSES, status_index
+from store import durations, logs
+from store.async_store import AsyncJobStore
+from store.ids import id_horizon
+from store.keys import STATUSES, status_index
+from store.settings import Settings
 
 log = logging.getLogger("api.access")
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -185,8 +185,8 @@ async def store_families(store: AsyncJobStore, settings: Settings) -> list[Metri
         "Run time (start to end) of the jobs a worker ended, by final status.",
         labels=["status"],
     )
-    for status, (buckets, total) in durations.parse(replies[len(STATUSES) + 1 :]).items():
-        duration.add_metric([status], buckets, total)
+    for ended, (buckets, total) in durations.parse(replies[len(STATUSES) + 1 :]).items():
+        duration.add_metric([ended], buckets, total)
     return [up, jobs, queue, duration]
 
 

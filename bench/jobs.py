@@ -19,8 +19,8 @@ from typing import Any
 import httpx
 
 from scripts import launch
-from worker.config import Settings
-from worker.store import FINAL
+from store.keys import FINAL
+from store.settings import Settings
 
 # how often the client asks for a job's status in (a): often enough to see the end within
 # 10 ms on average, seldom enough not to take CPU from the worker on a 2-core machine

@@ -36,7 +36,7 @@ import redis
 from prometheus_client.parser import text_string_to_metric_families
 
 from scripts import launch
-from worker.store import Keys, iteration_of
+from store.keys import Keys, iteration_of
 
 QUEUE = "initlab-load"
 README = Path(__file__).parent / "README.md"

@@ -34,7 +34,7 @@ from threadpoolctl import threadpool_limits
 from bench.jobs import add_clocks, alternate, bench_stack, median_ms, submit, wait_done
 from engine.spec import resolve
 from engine.train import Training
-from worker.store import Keys
+from store.keys import Keys
 
 QUEUE = "initlab-bench-mnist"
 BODY = {"preset": "mnist", "force": True}

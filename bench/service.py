@@ -54,7 +54,7 @@ from bench.jobs import (
 from bench.submissions import bench_submit
 from engine.spec import resolve
 from engine.train import Training
-from worker.store import Keys
+from store.keys import Keys
 
 QUEUE = "initlab-bench"
 TARGET_DONE_S = 0.5  # issue 3: the playground job done within 0.5 s of submission

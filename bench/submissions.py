@@ -16,10 +16,10 @@ import orjson
 
 from bench.jobs import cpu_seconds, fresh
 from scripts import launch
-from worker.celery_app import make_celery
-from worker.config import Settings
-from worker.redis_server import RedisServer
-from worker.sync_store import JobStore
+from scripts.redis_server import RedisServer
+from store.queue import make_celery
+from store.settings import Settings
+from store.sync_store import JobStore
 
 JSON_HEADERS = {"content-type": "application/json"}
 EMPTY = {"preset": "playground", "training": {"iterations": 0}}  # (b): nothing to train

@@ -21,9 +21,9 @@ from typing import NamedTuple
 
 import httpx
 
-from worker.celery_app import make_celery
-from worker.config import Settings
-from worker.redis_server import RedisServer, die_with_parent, free_port
+from scripts.redis_server import RedisServer, die_with_parent, free_port
+from store.queue import make_celery
+from store.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -15,8 +15,8 @@ import time
 import urllib.request
 from pathlib import Path
 
-from worker.config import get_settings
-from worker.redis_server import RedisServer, die_with_parent, free_port, port_is_free
+from scripts.redis_server import RedisServer, die_with_parent, free_port, port_is_free
+from store.settings import get_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 STOP_TIMEOUT = 15.0  # seconds a child gets to stop before it is killed

@@ -18,7 +18,7 @@ import pytest
 import redis
 
 from scripts import launch
-from worker.redis_server import RedisServer
+from scripts.redis_server import RedisServer
 
 QUEUE = "initlab-test"
 LOGS: dict[str, Path] = {}  # process name -> log file, shown when a test that used it fails

@@ -67,7 +67,7 @@ def test_the_image_is_slim_pinned_and_runs_as_a_user() -> None:
     user = [line for line in lines if line.startswith("USER")]
     assert user and user[-1] not in ("USER root", "USER 0")
     copied = {line.split()[1] for line in lines if line.startswith("COPY")}
-    assert {"engine", "worker", "api"} <= copied
+    assert {"engine", "store", "worker", "api"} <= copied
     requirements = [
         line.split("#")[0].strip()
         for line in (ROOT / "requirements.txt").read_text().splitlines()

@@ -22,11 +22,11 @@ from celery.exceptions import SoftTimeLimitExceeded
 
 from engine.spec import ExperimentSpec
 from engine.train import Training
-from worker.codec import dumps
-from worker.config import Settings
-from worker.logs import job_context
-from worker.store import Job
-from worker.sync_store import JobStore
+from store.codec import dumps
+from store.jobs import Job
+from store.logs import job_context
+from store.settings import Settings
+from store.sync_store import JobStore
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -43,7 +43,7 @@ class NotStartedError(Exception):
     """The job could not be marked running; it is still queued, so its task must be again."""
 
 
-def persist(call: Callable[[], T], patience: float, what: str) -> T:
+def retry_while_unreachable(call: Callable[[], T], patience: float, what: str) -> T:
     """``call()``, retried with exponential backoff (50 ms to 1 s) for ``patience`` seconds."""
     delay, give_up = 0.05, time.monotonic() + patience
     while True:
@@ -161,7 +161,7 @@ class Writer:
                 fields["iteration"] = self.iteration
             records, snapshots, dataset = self.records, self.snapshots, self.dataset
             self._pending = self._executor.submit(
-                persist,
+                retry_while_unreachable,
                 lambda: self.store.append(self.job, records, snapshots, dataset, **fields),
                 self.patience,
                 "write records",
@@ -199,7 +199,7 @@ def _run(
     patience = settings.heartbeat_grace_seconds
     attempt = secrets.token_hex(8)  # makes a start or finish repeated after a lost reply safe
     try:
-        job = persist(
+        job = retry_while_unreachable(
             lambda: store.start(job_id, settings.max_deliveries, attempt), patience, "start"
         )
     except (redis.RedisError, StoreUnavailableError) as exc:
@@ -248,7 +248,7 @@ def _run(
     def finish() -> bool:
         return store.finish(job_id, status, summary=summary, progress=progress, attempt=attempt)
 
-    if not persist(finish, patience, "finish"):
+    if not retry_while_unreachable(finish, patience, "finish"):
         log.info("job %s ended while no longer running (deleted or marked failed)", job_id)
         return None
     log.info("job %s %s", job_id, status, extra={"iterations": writer.iteration})

@@ -7,11 +7,11 @@ from functools import cache
 
 from celery.exceptions import Reject
 
+from store.settings import get_settings
+from store.sync_store import JobStore
 from worker.celery_app import RUN_JOB, app
-from worker.config import get_settings
 from worker.runner import NotStartedError
 from worker.runner import run_job as run
-from worker.sync_store import JobStore
 
 REQUEUE_PAUSE_SECONDS = 1.0  # a Redis that keeps refusing the start does not spin the queue
 

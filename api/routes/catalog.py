@@ -12,6 +12,7 @@ from api.deps import resolve_spec
 from api.limits import TOO_LARGE
 from api.models import PresetsPublic
 from engine.spec import SpecRequest
+from store.keys import ACTIVE, FINAL, STATUSES
 
 router = APIRouter(
     prefix="/v1", tags=["catalog"], dependencies=[Depends(require_key)], responses=AUTH_RESPONSES
@@ -22,7 +23,8 @@ router = APIRouter(
 def _catalog() -> dict[str, Any]:
     from engine.catalog import catalog
 
-    return catalog()
+    statuses = {"all": list(STATUSES), "active": list(ACTIVE), "final": list(FINAL)}
+    return {**catalog(), "job_statuses": statuses}
 
 
 @cache
@@ -35,7 +37,8 @@ def _presets() -> PresetsPublic:
 
 @router.get("/catalog")
 def read_catalog() -> dict[str, Any]:
-    """Initializers (formula, parameters), activations, optimizers, datasets, presets."""
+    """Initializers (formula, parameters), activations, optimizers, datasets, presets, and
+    the job statuses (all, active, final)."""
     return _catalog()
 
 

@@ -18,7 +18,7 @@ from api.models import DatasetPublic, Message
 from engine.datasets import dataset_payload, load_dataset
 from engine.mnist import IMAGE_SHAPE, images, load_mnist
 from engine.spec import DATASETS_2D, DATASETS_IMAGE, DatasetSpec
-from worker.codec import dumps
+from store.codec import dumps
 
 router = APIRouter(
     prefix="/v1/datasets",

@@ -12,9 +12,9 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 from api.auth import AUTH_RESPONSES
 from api.deps import JobDep, SettingsDep, StoreDep
 from engine.spec import MAX_ITERATIONS
-from worker.async_store import AsyncJobStore
-from worker.codec import dumps
-from worker.store import Job
+from store.async_store import AsyncJobStore
+from store.codec import dumps
+from store.jobs import Job
 
 router = APIRouter(prefix="/v1/jobs", tags=["events"], responses=AUTH_RESPONSES)
 

@@ -16,16 +16,15 @@ from api.models import (
     JobCreate,
     JobPublic,
     JobsPublic,
-    JobStatus,
     Message,
     MetricsPublic,
     ParametersPublic,
 )
-from api.submission import submit
+from api.services.submission import submit
 from engine.spec import DATASETS_IMAGE
-from worker.codec import dumps, record_fields
-from worker.ids import JOB_ID
-from worker.store import FINAL
+from store.codec import dumps, record_fields
+from store.ids import JOB_ID
+from store.keys import FINAL, JobStatus
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"], responses=AUTH_RESPONSES)
 

@@ -12,9 +12,9 @@ from starlette.concurrency import run_in_threadpool
 from api.auth import AUTH_RESPONSES
 from api.deps import JobDep, ReaderDep, StoreDep
 from api.models import Message
-from worker.async_store import AsyncJobStore
-from worker.codec import loads
-from worker.store import Job
+from store.async_store import AsyncJobStore
+from store.codec import loads
+from store.jobs import Job
 
 router = APIRouter(prefix="/v1/jobs", tags=["plots"], responses=AUTH_RESPONSES)
 

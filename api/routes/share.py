@@ -13,7 +13,7 @@ from api.deps import OwnedJobDep, SettingsDep
 from api.models import Message, SharePublic
 from api.routes.pages import EMBED_VIEWS
 from api.routes.plots import PLOTS
-from worker.config import MAX_SHARE_SECONDS
+from store.settings import MAX_SHARE_SECONDS
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"], responses=AUTH_RESPONSES)
 

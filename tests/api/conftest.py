@@ -9,10 +9,10 @@ import redis
 from fastapi.testclient import TestClient
 
 from api.main import create_app
+from scripts.redis_server import RedisServer
+from store.settings import Settings
+from store.sync_store import JobStore
 from tests.conftest import QUEUE
-from worker.config import Settings
-from worker.redis_server import RedisServer
-from worker.sync_store import JobStore
 
 
 @pytest.fixture(scope="module")

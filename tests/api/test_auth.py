@@ -15,12 +15,12 @@ from fastapi.testclient import TestClient
 
 from api.auth import key_id, sign_share
 from api.main import create_app
+from scripts.redis_server import RedisServer
+from store.keys import Keys
+from store.settings import Settings
+from store.sync_store import JobStore
 from tests.api.test_jobs import UNKNOWN, succeed
 from tests.conftest import QUEUE
-from worker.config import Settings
-from worker.redis_server import RedisServer
-from worker.store import Keys
-from worker.sync_store import JobStore
 
 KEYS = {"alice": "alice-key-0123456789abcdef", "bob": "bob-key-0123456789abcdef00"}
 UNNAMED = "an-unnamed-key-0123456789"

@@ -9,10 +9,10 @@ from sse_starlette import ServerSentEvent
 
 from api.routes.events import job_events
 from engine.spec import resolve
-from worker.async_store import AsyncJobStore, connect
-from worker.codec import dumps, loads
-from worker.store import Job
-from worker.sync_store import JobStore
+from store.async_store import AsyncJobStore, connect
+from store.codec import dumps, loads
+from store.jobs import Job
+from store.sync_store import JobStore
 
 SPEC = resolve({"training": {"iterations": 3}}).model_dump(mode="json")
 TTL = 1000

@@ -9,10 +9,10 @@ from fastapi.testclient import TestClient
 
 from api.main import create_app
 from engine.spec import nested, resolve
+from store.codec import dumps
+from store.settings import Settings
+from store.sync_store import JobStore
 from tests.api.errors import locs
-from worker.codec import dumps
-from worker.config import Settings
-from worker.sync_store import JobStore
 
 UNKNOWN = "0123456789abcdef0123456789abcdef"
 

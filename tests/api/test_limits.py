@@ -15,12 +15,12 @@ import redis
 from fastapi.testclient import TestClient
 
 from api.main import create_app
+from scripts.redis_server import RedisServer
+from store.async_limits import AsyncLimits
+from store.async_store import connect
+from store.keys import PENDING_KEY
+from store.settings import Settings
 from tests.conftest import QUEUE
-from worker.async_limits import AsyncLimits
-from worker.async_store import connect
-from worker.config import Settings
-from worker.redis_server import RedisServer
-from worker.store import PENDING_KEY
 
 KEYS = {"alice": "alice-key-0123456789abcdef", "bob": "bob-key-0123456789abcdef00"}
 A, B = ({"X-API-Key": KEYS[name]} for name in ("alice", "bob"))

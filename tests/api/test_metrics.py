@@ -10,9 +10,9 @@ from fastapi.testclient import TestClient
 
 from engine.spec import resolve
 from engine.train import Training
-from worker.codec import dumps, loads, record_fields
-from worker.store import Keys
-from worker.sync_store import JobStore
+from store.codec import dumps, loads, record_fields
+from store.keys import Keys
+from store.sync_store import JobStore
 
 # iterations 0, 2, ..., 40: bulky keys on some records only (boundary every 10, histograms every 5)
 SPEC = resolve(

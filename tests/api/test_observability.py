@@ -12,9 +12,9 @@ import redis
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
-from worker.config import Settings
-from worker.logs import JsonFormatter
-from worker.sync_store import JobStore
+from store.logs import JsonFormatter
+from store.settings import Settings
+from store.sync_store import JobStore
 
 
 def scrape(client: TestClient) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from worker.config import Settings
+from store.settings import Settings
+from store.sync_store import JobStore
 from worker.runner import run_job
-from worker.sync_store import JobStore
 
 UNKNOWN = "0123456789abcdef0123456789abcdef"
 SVG_ROOT = "{http://www.w3.org/2000/svg}svg"

@@ -31,10 +31,10 @@ from schemathesis.checks import (  # type: ignore[attr-defined]  # a registry, r
 
 from api.main import create_app
 from engine.spec import resolve
-from worker.config import Settings
-from worker.redis_server import RedisServer
+from scripts.redis_server import RedisServer
+from store.settings import Settings
+from store.sync_store import JobStore
 from worker.runner import run_job
-from worker.sync_store import JobStore
 
 CHECKS = [
     not_a_server_error,

@@ -11,11 +11,11 @@ from fastapi.testclient import TestClient
 from redis.asyncio.client import Pipeline as AsyncPipeline
 from redis.asyncio.client import Redis as AsyncRedis
 
-from api.routes.sweeps import sweep_status
+from api.services.sweeps import sweep_status
+from store.async_sweeps import cost_of
+from store.codec import dumps
+from store.sync_store import JobStore
 from tests.e2e.job_helpers import long_spec, wait_for
-from worker.async_sweeps import cost_of
-from worker.codec import dumps
-from worker.sync_store import JobStore
 
 UNKNOWN = "0123456789abcdef0123456789abcdef"
 PLAYGROUND = {"base": {"preset": "playground"}, "vary": {"init.method": ["zero", "appropriate"]}}

@@ -8,8 +8,8 @@ import httpx
 import pytest
 import redis
 
+from scripts.redis_server import RedisServer
 from tests.e2e.job_helpers import all_iterations, long_spec, submit, wait_for, wait_for_records
-from worker.redis_server import RedisServer
 
 pytestmark = [pytest.mark.e2e]
 

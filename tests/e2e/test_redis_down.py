@@ -8,8 +8,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.main import create_app
-from worker.config import Settings
-from worker.redis_server import RedisServer
+from scripts.redis_server import RedisServer
+from store.settings import Settings
 
 pytestmark = [pytest.mark.e2e]
 

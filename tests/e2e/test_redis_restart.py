@@ -14,11 +14,11 @@ import redis
 from fastapi.testclient import TestClient
 
 from api.main import create_app
+from scripts.redis_server import RedisServer
+from store.keys import Keys
+from store.settings import Settings
 from tests.conftest import celery_worker_process
 from tests.e2e.job_helpers import all_iterations, long_spec, submit, wait_for, wait_for_records
-from worker.config import Settings
-from worker.redis_server import RedisServer
-from worker.store import Keys
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 

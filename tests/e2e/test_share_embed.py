@@ -11,10 +11,10 @@ import httpx
 import pytest
 
 from scripts import launch
+from scripts.redis_server import RedisServer
 from tests.conftest import LOGS, service_env
 from tests.e2e.helpers import wait_until
 from tests.e2e.job_helpers import submit, wait_for
-from worker.redis_server import RedisServer
 
 pytestmark = pytest.mark.e2e
 

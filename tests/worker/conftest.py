@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from worker.config import Settings
-from worker.sync_store import JobStore
+from store.settings import Settings
+from store.sync_store import JobStore
 
 
 @pytest.fixture

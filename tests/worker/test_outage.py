@@ -15,13 +15,13 @@ import orjson
 import pytest
 import redis
 
+from store import durations
+from store.keys import durations_key
+from store.logs import JsonFormatter
+from store.settings import Settings
+from store.sync_store import JobStore
 from tests.worker.test_runner import SPEC, FakeTraining, iterations
-from worker import durations
-from worker.config import Settings
-from worker.logs import JsonFormatter
-from worker.runner import StoreUnavailableError, persist, run_job
-from worker.store import durations_key
-from worker.sync_store import JobStore
+from worker.runner import StoreUnavailableError, retry_while_unreachable, run_job
 
 
 @pytest.fixture
@@ -55,12 +55,12 @@ def flaky(call: Callable[..., Any], failures: int, *, after: bool = False) -> Ca
 
 
 def test_persist_retries_until_the_call_succeeds() -> None:
-    assert persist(flaky(lambda: "ok", 3), patience=5, what="test") == "ok"
+    assert retry_while_unreachable(flaky(lambda: "ok", 3), patience=5, what="test") == "ok"
 
 
 def test_persist_gives_up_after_its_patience() -> None:
     with pytest.raises(StoreUnavailableError, match=r"unreachable for 0\.2 s"):
-        persist(flaky(lambda: "ok", 1000), patience=0.2, what="test")
+        retry_while_unreachable(flaky(lambda: "ok", 1000), patience=0.2, what="test")
 
 
 @pytest.mark.parametrize("after", [False, True], ids=["refused", "reply-lost"])
@@ -144,7 +144,7 @@ def test_a_terminal_only_extra_stays_out_of_the_json(json_lines: io.StringIO) ->
 
 
 def test_celery_task_lines_carry_the_job_id(json_lines: io.StringIO) -> None:
-    from worker.celery_app import RUN_JOB
+    from store.queue import RUN_JOB
 
     data = {"id": "ab" * 16, "name": RUN_JOB, "runtime": 0.1}
     logging.getLogger("celery.app.trace").info("Task %(name)s succeeded", {"name": RUN_JOB})

@@ -11,14 +11,15 @@ import pytest
 import redis
 from celery.exceptions import Reject
 
+from store import durations
+from store.codec import dumps
+from store.keys import Keys, durations_key
+from store.settings import Settings
+from store.sync_store import JobStore
 from tests.worker.test_outage import flaky
 from tests.worker.test_runner import SPEC, FakeTraining, WorkerDied, iterations
-from worker import durations, tasks
-from worker.codec import dumps
-from worker.config import Settings
+from worker import tasks
 from worker.runner import NotStartedError, run_job
-from worker.store import Keys, durations_key
-from worker.sync_store import JobStore
 
 ALL = [0, 5, 10, 15, 20]  # the iterations FakeTraining records for SPEC
 

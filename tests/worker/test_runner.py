@@ -12,11 +12,11 @@ import pytest
 from celery.exceptions import SoftTimeLimitExceeded
 
 from engine.spec import resolve
-from worker.codec import loads
-from worker.config import Settings
+from store.codec import loads
+from store.keys import Keys
+from store.settings import Settings
+from store.sync_store import JobStore
 from worker.runner import run_job
-from worker.store import Keys
-from worker.sync_store import JobStore
 
 SPEC = resolve({"training": {"iterations": 20}, "record": {"every": 5}}).model_dump(mode="json")
 

@@ -49,7 +49,13 @@ function once(key, load) {
   return memo.get(key);
 }
 
-export const catalog = () => once("catalog", () => getJSON("/v1/catalog"));
+/** Job statuses that are final, filled from GET /v1/catalog (`job_statuses`): no copy here. */
+export const FINAL = new Set();
+export const catalog = () => once("catalog", async () => {
+  const body = await getJSON("/v1/catalog");
+  body.job_statuses.final.forEach((status) => FINAL.add(status));
+  return body;
+});
 export const presets = () => once("presets", async () => {
   const body = await getJSON("/v1/presets");
   return Object.fromEntries(body.data.map((preset) => [preset.name, preset]));
@@ -58,11 +64,11 @@ export const presets = () => once("presets", async () => {
 /** Submit an experiment spec; an identical stored spec returns the stored job. */
 export const submitJob = (spec) => postJSON("/v1/jobs", spec);
 export const getJob = (id) => getJSON(`/v1/jobs/${id}`);
-export const FINAL = new Set(["succeeded", "failed", "cancelled"]);
 
 /** Poll a job until it has ended. */
 export async function finished(id, { interval = 250, timeout = 600000 } = {}) {
   const deadline = Date.now() + timeout;
+  await catalog();
   for (;;) {
     const job = await getJob(id);
     if (FINAL.has(job.status)) return job;
@@ -91,6 +97,7 @@ export async function metrics(id, { start = 0, stop = null, every = 1, fields = 
 /** The first record (iteration 0), waiting for the worker to write it. */
 export async function firstRecord(id, { timeout = 120000 } = {}) {
   const deadline = Date.now() + timeout;
+  await catalog();
   for (;;) {
     const { records, status } = await metrics(id, { stop: 0 });
     if (records.length) return records[0];
@@ -121,7 +128,8 @@ export function dataset(id, { timeout = 120000 } = {}) {
     const deadline = Date.now() + timeout;
     for (;;) {
       const job = await getJob(id); // the worker stores the data with the first record
-      if (job.iteration === null && !FINAL.has(job.status) && Date.now() < deadline) {
+      // an embed may have no catalog (a share link reads one job): finished_at marks the end
+      if (job.iteration === null && job.finished_at === null && Date.now() < deadline) {
         await sleep(150);
         continue;
       }

@@ -20,6 +20,6 @@ router = APIRouter(tags=["observability"])
     },
     dependencies=[Depends(metrics_access)],
 )
-async def read_metrics(request: Request) -> Response:
+async def prometheus_metrics(request: Request) -> Response:
     """Request latency, jobs by status, queue length, job durations (Prometheus text)."""
     return Response(await exposition(request.app), media_type=CONTENT_TYPE_PLAIN_0_0_4)

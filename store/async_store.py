@@ -10,24 +10,26 @@ import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 
-from worker import lua
-from worker.codec import now_iso
-from worker.ids import new_job_id
-from worker.store import (
+from store import lua
+from store.codec import now_iso
+from store.ids import new_job_id
+from store.jobs import (
     Job,
-    Keys,
-    all_indexes,
-    iteration_of,
-    owner_index,
     queue_create,
     queue_trim,
     read_job_call,
     reuse_call,
+    transition_call,
+    transition_reply,
+)
+from store.keys import (
+    Keys,
+    all_indexes,
+    iteration_of,
+    owner_index,
     spec_key,
     status_index,
     stream_id,
-    transition_call,
-    transition_reply,
 )
 
 CHUNK = 1000  # stream entries per XRANGE when downsampling

@@ -2,8 +2,7 @@
 
 The API sets :data:`REQUEST_ID` per request (api/observability.py), the worker sets
 :data:`JOB_ID` while it runs a job (worker/runner.py); every log line written meanwhile in
-that context carries them. Fields given as ``extra={...}`` are written too. It lives in
-worker/ because the worker may not import api/, and both use it.
+that context carries them. Fields given as ``extra={...}`` are written too.
 """
 
 from __future__ import annotations

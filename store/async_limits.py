@@ -1,6 +1,6 @@
 """The limits' counters as the API sees them, in Redis so every API process shares them.
 
-Key names are in worker/store.py (``rate_key``, ``active_key``), the scripts in worker/lua.py
+Key names are in store/jobs.py (``rate_key``, ``active_key``), the scripts in store/lua.py
 (``RATE``, ``ADMIT``). Both run on the Redis server's clock, so API processes on machines
 whose clocks differ still count one window.
 """
@@ -13,9 +13,9 @@ from typing import Any, cast
 
 import redis.asyncio as aioredis
 
-from worker import lua
-from worker.ids import new_job_id
-from worker.store import PENDING_KEY, Keys, active_key, rate_key, status_index
+from store import lua
+from store.ids import new_job_id
+from store.keys import PENDING_KEY, Keys, active_key, rate_key, status_index
 
 RESERVATION_SECONDS = 60  # an admitted id whose job is not stored by then frees its slot
 PENDING_SECONDS = 30  # an id the service admitted counts this long at most before it is stored

@@ -16,7 +16,7 @@ import math
 from datetime import datetime
 from typing import Any
 
-from worker.store import FINAL, durations_key
+from store.keys import FINAL, durations_key
 
 # seconds: a small playground run takes ~0.1 s, the time limit is 30 min
 BUCKETS = (0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 900.0, 1800.0)
@@ -52,7 +52,7 @@ def queue_read(pipe: Any) -> None:
 
 def parse(replies: list[dict[bytes, bytes]]) -> dict[str, tuple[list[tuple[str, float]], float]]:
     """Per final status: (cumulative ``(le, count)`` buckets ending with +Inf, sum)."""
-    histograms = {}
+    histograms: dict[str, tuple[list[tuple[str, float]], float]] = {}
     for status, reply in zip(FINAL, replies, strict=True):
         fields = {key.decode(): value for key, value in reply.items()}
         running, buckets = 0, []

@@ -10,13 +10,11 @@ from typing import Any
 
 import redis
 
-from worker import durations, lua
-from worker.codec import dumps, now_iso
-from worker.ids import new_job_id
-from worker.store import (
-    ACTIVE,
+from store import durations, lua
+from store.codec import dumps, now_iso
+from store.ids import new_job_id
+from store.jobs import (
     Job,
-    Keys,
     append_call,
     queue_create,
     queue_trim,
@@ -24,6 +22,7 @@ from worker.store import (
     transition_call,
     transition_reply,
 )
+from store.keys import ACTIVE, Keys
 
 log = logging.getLogger(__name__)
 

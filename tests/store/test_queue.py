@@ -7,8 +7,8 @@ import json
 
 import redis
 
-from worker.celery_app import enqueue, make_celery, task_message
-from worker.config import Settings
+from store.queue import enqueue, make_celery, task_message
+from store.settings import Settings
 
 JOB_ID = "0123456789abcdef0123456789abcdef"
 

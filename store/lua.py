@@ -1,4 +1,4 @@
-"""Lua scripts of the job store, each one atomic step (key names in worker/store.py): on one
+"""Lua scripts of the job store, each one atomic step (key names in store/jobs.py): on one
 job (read, transition, append, tick, reuse), or on a listing or a limit's counters.
 
 Times come from the Redis server's clock (``TIME``), so heartbeats written by a worker and

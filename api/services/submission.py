@@ -8,10 +8,10 @@ from celery import Celery
 
 from api.limits import Quota
 from engine.spec import ExperimentSpec
-from worker.async_store import AsyncJobStore
-from worker.celery_app import task_message
-from worker.config import Settings
-from worker.store import Job
+from store.async_store import AsyncJobStore
+from store.jobs import Job
+from store.queue import task_message
+from store.settings import Settings
 
 
 async def submit(

