@@ -13,11 +13,11 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from engine.vocabulary import LEAKY_SLOPE
+
 Array = NDArray[np.floating[Any]]
 Forward = Callable[[Array], tuple[Array, Any]]
 Backward = Callable[[Array, Any], Array]
-
-LEAKY_SLOPE = 0.01
 
 
 def relu_forward(z: Array) -> tuple[Array, Array]:
@@ -31,12 +31,12 @@ def relu_backward(da: Array, cache: Array) -> Array:
 
 
 def leaky_relu_forward(z: Array) -> tuple[Array, Array]:
-    """a = z where z > 0, else 0.01 z; the cache is z."""
+    """a = z where z > 0, else LEAKY_SLOPE z; the cache is z."""
     return np.where(z > 0, z, LEAKY_SLOPE * z), z
 
 
 def leaky_relu_backward(da: Array, cache: Array) -> Array:
-    """dz = da where z > 0, else 0.01 da."""
+    """dz = da where z > 0, else LEAKY_SLOPE da."""
     return np.where(cache > 0, da, LEAKY_SLOPE * da)
 
 

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 from numpy.typing import DTypeLike
 
+from engine.experiment import DatasetSpec
 from engine.mnist import load_mnist
-from engine.spec import DatasetSpec
+from engine.vocabulary import DatasetKind, n_classes
 
 # the playground's gauss variance at zero noise (its d3 scale maps noise 0 -> 0.5)
 GAUSS_STD = np.sqrt(0.5)
@@ -42,7 +43,7 @@ class Data:
     x_test: np.ndarray
     y_test: np.ndarray
     n_classes: int
-    kind: Literal["2d", "image"]
+    kind: DatasetKind
     source_index_train: np.ndarray  # (N,) int64: rows of the source set
     source_index_test: np.ndarray  # (M,) int64
 
@@ -110,24 +111,17 @@ def _blobs(y: np.ndarray, i: np.ndarray, m: np.ndarray, rng: np.random.Generator
     return QUADRANT_CENTRES[y] + rng.normal(0.0, BLOBS_STD, (len(y), 2))
 
 
-GENERATORS: dict[str, tuple[int, Generator2D]] = {
-    "circle": (2, _circle),
-    "moon": (2, _moon),
-    "square": (2, _square),
-    "gauss": (2, _gauss),
-    "spiral": (3, _spiral),
-    "xor": (2, _xor),
-    "moons": (2, _moons),
-    "blobs": (4, _blobs),
+# each 2D set's generator; its class count is a fact of engine.vocabulary
+GENERATORS: dict[str, Generator2D] = {
+    "circle": _circle,
+    "moon": _moon,
+    "square": _square,
+    "gauss": _gauss,
+    "spiral": _spiral,
+    "xor": _xor,
+    "moons": _moons,
+    "blobs": _blobs,
 }
-N_CLASSES = {name: k for name, (k, _) in GENERATORS.items()} | {"mnist": 10}
-
-
-def n_classes(name: str) -> int:
-    """Number of classes of a dataset: 2 for the binary 2D sets, 3 spiral, 4 blobs, 10 mnist."""
-    if name not in N_CLASSES:
-        raise ValueError(f"unknown dataset {name!r}; known: {', '.join(N_CLASSES)}")
-    return N_CLASSES[name]
 
 
 def balanced_labels(n: int, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -156,9 +150,8 @@ def make_2d(
         raise ValueError(f"n_samples must be at least 1, got {n_samples}")
     if not noise >= 0.0:
         raise ValueError(f"noise must be a std >= 0, got {noise}")
-    k, generate = GENERATORS[name]
-    y, i, m = balanced_labels(n_samples, k)
-    x = generate(y, i, m, rng).astype(np.float64)
+    y, i, m = balanced_labels(n_samples, n_classes(name))
+    x = GENERATORS[name](y, i, m, rng).astype(np.float64)
     order = rng.permutation(n_samples)
     x, y = x[order], y[order]
     if noise > 0.0:
@@ -166,9 +159,7 @@ def make_2d(
     return x, y
 
 
-def _split(
-    x: np.ndarray, y: np.ndarray, n_test: int, n_classes: int, kind: Literal["2d", "image"]
-) -> Data:
+def _split(x: np.ndarray, y: np.ndarray, n_test: int, classes: int, kind: DatasetKind) -> Data:
     """The last n_test rows of x (n, D), y (n,) become the test set."""
     n_train = len(x) - n_test
     index = np.arange(len(x), dtype=np.int64)
@@ -177,7 +168,7 @@ def _split(
         y_train=y[:n_train],
         x_test=x[n_train:],
         y_test=y[n_train:],
-        n_classes=n_classes,
+        n_classes=classes,
         kind=kind,
         source_index_train=index[:n_train],
         source_index_test=index[n_train:],
@@ -196,7 +187,7 @@ def load_dataset(
             raise ValueError(f"n_samples: MNIST {spec.split} has {len(images)} images, not {n}")
         # in order, no shuffle: the article's batches are the test set's first 100, next 100...
         x = images[:n].reshape(n, -1).astype(dtype) / np.asarray(255, dtype=dtype)
-        return _split(x, labels[:n].astype(np.int64), n_test, 10, "image")
+        return _split(x, labels[:n].astype(np.int64), n_test, n_classes(spec.name), "image")
     x, y = make_2d(spec.name, n, spec.noise, np.random.default_rng(spec.seed))
     return _split(x.astype(dtype), y, n_test, n_classes(spec.name), "2d")
 

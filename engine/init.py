@@ -1,38 +1,40 @@
-"""Weight initializers: one function per family, the article's names, LSUV, a network's init.
+"""Weight initializers: one function per family, a network's init, a spec's weight variance.
 
 Weights of layer l are shaped (n[l], n[l-1]) = (fan_out, fan_in); ``calc_fan`` is the one
 place that reads a shape. Every family is ``f(shape, rng, dtype=np.float32, **params)``:
 it draws in float64 from the explicit ``numpy.random.Generator`` and casts to ``dtype``, so
-float32 and float64 runs share their draws. Formulas follow torch.nn.init and Keras.
+float32 and float64 runs share their draws. Formulas follow torch.nn.init and Keras. Which
+family and arguments a spec's method means is ``engine.initializers``; LSUV's data-driven
+rescaling is ``engine.lsuv``.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any
 
 import numpy as np
 from numpy.random import Generator
 from numpy.typing import DTypeLike
 
-from engine.initializers_catalog import ARTICLE_NAMES, SPEC_FIELDS
-from engine.initializers_catalog import INITIALIZERS as INITIALIZERS  # re-export: the catalog
-from engine.spec import InitSpec
+from engine.experiment import InitSpec
+from engine.initializers import DEFAULT_GAINS, family_and_params
+from engine.lsuv import lsuv
+from engine.vocabulary import LEAKY_SLOPE
 
 Shape = tuple[int, int]
 Array = np.ndarray
 Activation = Callable[[np.ndarray], np.ndarray]
 
-SQRT2 = math.sqrt(2.0)
 # std of N(0, 1) truncated to [-2, 2]: Keras divides by it so the variance stays scale / n
 TRUNCATED_NORMAL_STD = 0.87962566103423978
-_GAINS = {"linear": 1.0, "sigmoid": 1.0, "tanh": 5.0 / 3.0, "relu": SQRT2, "selu": 0.75}
-# variance_scaling in disguise: family -> (mode, distribution, default gain); scale = gain^2
+_GAINS = {"linear": 1.0, "sigmoid": 1.0, "tanh": 5.0 / 3.0, "relu": math.sqrt(2.0), "selu": 0.75}
+# variance_scaling in disguise: family -> (mode, distribution); scale = gain^2, and a family
+# with no gain (lecun_*) has gain 1
 _SCALED = {
-    "xavier_uniform": ("fan_avg", "uniform", 1.0), "xavier_normal": ("fan_avg", "normal", 1.0),
-    "he_uniform": ("fan_in", "uniform", SQRT2), "he_normal": ("fan_in", "normal", SQRT2),
-    "lecun_uniform": ("fan_in", "uniform", 1.0), "lecun_normal": ("fan_in", "normal", 1.0),
+    "xavier_uniform": ("fan_avg", "uniform"), "xavier_normal": ("fan_avg", "normal"),
+    "he_uniform": ("fan_in", "uniform"), "he_normal": ("fan_in", "normal"),
+    "lecun_uniform": ("fan_in", "uniform"), "lecun_normal": ("fan_in", "normal"),
 }  # fmt: skip
 
 
@@ -46,9 +48,9 @@ def calc_fan(shape: Shape) -> tuple[int, int]:
 
 def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
     """torch.nn.init.calculate_gain: linear/sigmoid 1, tanh 5/3, relu sqrt(2), selu 3/4,
-    leaky_relu sqrt(2 / (1 + slope^2)) with slope ``param`` (default 0.01)."""
+    leaky_relu sqrt(2 / (1 + slope^2)) with slope ``param`` (default LEAKY_SLOPE, 0.01)."""
     if nonlinearity == "leaky_relu":
-        slope = 0.01 if param is None else float(param)
+        slope = LEAKY_SLOPE if param is None else float(param)
         return math.sqrt(2.0 / (1.0 + slope**2))
     if nonlinearity not in _GAINS:
         raise ValueError(f"unsupported nonlinearity {nonlinearity!r}")
@@ -140,33 +142,45 @@ def variance_scaling(
 
 
 def _scaled(family: str, shape: Shape, rng: Generator, dtype: DTypeLike, gain: float) -> Array:
-    mode, distribution, _ = _SCALED[family]
+    mode, distribution = _SCALED[family]
     return variance_scaling(shape, rng, dtype, gain**2, mode, distribution)
 
 
 def xavier_uniform(
-    shape: Shape, rng: Generator, dtype: DTypeLike = np.float32, gain: float = 1.0
+    shape: Shape,
+    rng: Generator,
+    dtype: DTypeLike = np.float32,
+    gain: float = DEFAULT_GAINS["xavier_uniform"],
 ) -> Array:
     """W ~ U(-b, b), b = gain sqrt(6 / (fan_in + fan_out)); Var = 2 gain^2 / (fan_in + fan_out)."""
     return _scaled("xavier_uniform", shape, rng, dtype, gain)
 
 
 def xavier_normal(
-    shape: Shape, rng: Generator, dtype: DTypeLike = np.float32, gain: float = 1.0
+    shape: Shape,
+    rng: Generator,
+    dtype: DTypeLike = np.float32,
+    gain: float = DEFAULT_GAINS["xavier_normal"],
 ) -> Array:
     """W ~ N(0, 2 gain^2 / (fan_in + fan_out))."""
     return _scaled("xavier_normal", shape, rng, dtype, gain)
 
 
 def he_uniform(
-    shape: Shape, rng: Generator, dtype: DTypeLike = np.float32, gain: float = SQRT2
+    shape: Shape,
+    rng: Generator,
+    dtype: DTypeLike = np.float32,
+    gain: float = DEFAULT_GAINS["he_uniform"],
 ) -> Array:
     """W ~ U(-b, b), b = gain sqrt(3 / fan_in), gain sqrt(2); Var(W) = gain^2 / fan_in."""
     return _scaled("he_uniform", shape, rng, dtype, gain)
 
 
 def he_normal(
-    shape: Shape, rng: Generator, dtype: DTypeLike = np.float32, gain: float = SQRT2
+    shape: Shape,
+    rng: Generator,
+    dtype: DTypeLike = np.float32,
+    gain: float = DEFAULT_GAINS["he_normal"],
 ) -> Array:
     """W ~ N(0, gain^2 / fan_in) = N(0, 2 / fan_in) (torch kaiming_normal_, fan_in, relu)."""
     return _scaled("he_normal", shape, rng, dtype, gain)
@@ -183,7 +197,10 @@ def lecun_normal(shape: Shape, rng: Generator, dtype: DTypeLike = np.float32) ->
 
 
 def orthogonal(
-    shape: Shape, rng: Generator, dtype: DTypeLike = np.float32, gain: float = 1.0
+    shape: Shape,
+    rng: Generator,
+    dtype: DTypeLike = np.float32,
+    gain: float = DEFAULT_GAINS["orthogonal"],
 ) -> Array:
     """W = gain Q, where A = QR, A ~ N(0, 1) (transposed when wide), Q's signs fixed by diag(R).
 
@@ -212,41 +229,6 @@ FAMILIES: dict[str, Callable[..., Array]] = {
 }  # fmt: skip
 
 
-def resolve(spec: InitSpec) -> tuple[str, dict[str, Any]]:
-    """The family a spec's method draws from and its keyword arguments (None fields omitted)."""
-    if spec.method in ARTICLE_NAMES:
-        family, fixed = ARTICLE_NAMES[spec.method]
-        return family, dict(fixed)
-    params = {f: getattr(spec, f) for f in SPEC_FIELDS[spec.method]}
-    return spec.method, {k: v for k, v in params.items() if v is not None}
-
-
-def lsuv(
-    weights: list[Array],
-    biases: list[Array],
-    x: Array,
-    activation: Activation,
-    tolerance: float = 0.1,
-    max_iter: int = 10,
-) -> list[Array]:
-    """Mishkin & Matas 2016, input to output: W[l] <- W[l] / std(z[l]) until |Var(z[l]) - 1|
-    < tolerance or ``max_iter`` rescalings; z[l] = a[l-1] W[l]^T + b[l] on the batch ``x``
-    (N, n[0]), a[l] = activation(z[l]) between hidden layers. Returns new float64 weights."""
-    a = np.asarray(x, dtype=np.float64)
-    scaled = []
-    for layer, (w, b) in enumerate(zip(weights, biases, strict=True)):
-        w = np.array(w, dtype=np.float64)
-        for _ in range(max_iter):
-            var = float(np.var(a @ w.T + b))
-            if abs(var - 1.0) < tolerance or not 0.0 < var < math.inf:
-                break  # done, or dead/overflowing: rescaling cannot help
-            w /= math.sqrt(var)
-        scaled.append(w)
-        z = a @ w.T + b
-        a = activation(z) if layer < len(weights) - 1 else z
-    return scaled
-
-
 def init_parameters(
     spec: InitSpec,
     sizes: list[int],
@@ -264,7 +246,7 @@ def init_parameters(
         raise ValueError(f"sizes needs an input and an output layer, all >= 1, got {sizes}")
     shapes = list(zip(sizes[1:], sizes[:-1], strict=True))
     biases = [np.full(n, spec.bias, dtype=dtype) for n in sizes[1:]]
-    family, params = resolve(spec)
+    family, params = family_and_params(spec)
     if family != "lsuv":
         return [FAMILIES[family](s, rng, dtype, **params) for s in shapes], biases
     if activation is None or x is None:
@@ -282,7 +264,7 @@ def variance_of(spec: InitSpec, shape: Shape) -> float | None:
     """The theoretical mean square E[W_ij^2] of ``spec``'s weights of ``shape``: Var(W) for
     every zero-mean method; for constant, identity and a shifted normal/uniform, the mean
     square the forward recursion Var(z) ~ n E[W^2] E[a^2] uses. None for lsuv (data-made)."""
-    family, p = resolve(spec)
+    family, p = family_and_params(spec)
     fan_in, fan_out = calc_fan(shape)
     if family in ("zeros", "constant"):
         return p.get("value", 0.0) ** 2
@@ -296,8 +278,8 @@ def variance_of(spec: InitSpec, shape: Shape) -> float | None:
         factor = p.get("gain", p.get("scale", 1.0))  # orthogonal reads gain, identity scale
         return factor**2 * min(fan_in, fan_out) / (fan_in * fan_out)
     if family in _SCALED:
-        mode, _, default_gain = _SCALED[family]
-        return p.get("gain", default_gain) ** 2 / _fan_n(shape, mode)
+        mode, _ = _SCALED[family]
+        return p.get("gain", DEFAULT_GAINS.get(family, 1.0)) ** 2 / _fan_n(shape, mode)
     if family == "variance_scaling":
         return p["scale"] / _fan_n(shape, p["mode"])
     return None  # lsuv: made by the data

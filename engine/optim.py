@@ -14,7 +14,7 @@ from typing import Any, Protocol
 import numpy as np
 from numpy.typing import NDArray
 
-from engine.spec import OptimizerSpec
+from engine.experiment import OptimizerSpec
 
 Array = NDArray[np.floating[Any]]
 

@@ -1,6 +1,7 @@
 """The article's figures, and two classic papers, as named experiment specs.
 
-A preset is a partial spec: ``resolve({"preset": name, ...})`` fills every other default.
+A preset is a partial spec: ``engine.spec.resolve({"preset": name, ...})`` merges the given
+fields into it and fills every other default.
 ``variants`` lists the values a figure is meant to be compared across (a sweep's ``vary``).
 """
 
@@ -9,6 +10,8 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass, field
 from typing import Any
+
+from engine.experiment import ExperimentSpec
 
 
 @dataclass(frozen=True)
@@ -21,9 +24,8 @@ class Preset:
     variants: dict[str, list[Any]] = field(default_factory=dict)
 
     def public(self) -> dict[str, Any]:
-        from engine.spec import resolve
-
-        resolved = resolve({"preset": self.name}).model_dump(mode="json")
+        """The preset as ``GET /v1/presets`` shows it, its spec fully resolved."""
+        resolved = ExperimentSpec.model_validate(self.spec).model_dump(mode="json")
         return {
             "name": self.name,
             "title": self.title,

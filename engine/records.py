@@ -8,8 +8,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from engine.datasets import Data
+from engine.experiment import ExperimentSpec
 from engine.network import MLP, Pass
-from engine.spec import ExperimentSpec
 from engine.stats import (
     SMALL_ARRAY,
     finite_or_none,

@@ -18,8 +18,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from engine.activations import activation_backward, activation_forward
+from engine.experiment import ExperimentSpec
 from engine.init import variance_of
-from engine.spec import ExperimentSpec
 from engine.stats import finite_or_none
 from engine.train import Training
 

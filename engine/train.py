@@ -15,11 +15,11 @@ from numpy.typing import NDArray
 
 from engine.activations import activation_forward
 from engine.datasets import Data, dataset_payload, load_dataset
+from engine.experiment import ExperimentSpec
 from engine.init import init_parameters
 from engine.network import MLP
 from engine.optim import build_optimizer
 from engine.records import RecordBuilder, due, predicted_labels
-from engine.spec import ExperimentSpec
 
 Record = dict[str, Any]
 

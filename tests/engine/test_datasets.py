@@ -14,9 +14,9 @@ from engine.datasets import (
     balanced_labels,
     load_dataset,
     make_2d,
-    n_classes,
 )
-from engine.spec import DATASETS_2D, DatasetSpec, ExperimentSpec
+from engine.experiment import DatasetSpec, ExperimentSpec
+from engine.vocabulary import DATASETS_2D, n_classes
 
 CLASSES = {
     "circle": 2, "moon": 2, "square": 2, "gauss": 2,

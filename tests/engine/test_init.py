@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 from engine import init
-from engine.init import calc_fan, calculate_gain, init_parameters, resolve, variance_of
-from engine.initializers_catalog import INITIALIZERS
-from engine.spec import InitMethod, InitSpec
+from engine.experiment import InitMethod, InitSpec
+from engine.init import calc_fan, calculate_gain, init_parameters, variance_of
+from engine.initializers import INITIALIZERS, family_and_params
 
 SHAPE = (400, 600)  # (fan_out, fan_in)
 FAN_IN, FAN_OUT, FAN_SUM = 600, 400, 1000
@@ -255,7 +255,7 @@ def test_catalog_covers_every_init_method_with_its_family():
     for name, info in INITIALIZERS.items():
         assert info.name == name
         assert info.formula and info.variance and info.reference
-        assert info.family == resolve(InitSpec(method=name))[0]
+        assert info.family == family_and_params(InitSpec(method=name))[0]
         assert info.family in init.FAMILIES or info.family == "lsuv"
         assert {p.name for p in info.parameters} <= fields
     assert "nn.Linear" in INITIALIZERS["uniform"].note

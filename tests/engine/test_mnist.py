@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 from engine.datasets import load_dataset
+from engine.experiment import DatasetSpec
 from engine.mnist import images, load_mnist, read_idx
-from engine.spec import DatasetSpec
 
 TEST_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
 FIRST_TEST_LABELS = [7, 2, 1, 0, 4, 1, 4, 9, 5, 9]

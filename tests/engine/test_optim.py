@@ -10,8 +10,8 @@ from math import sqrt
 import numpy as np
 import pytest
 
+from engine.experiment import OptimizerSpec
 from engine.optim import Adam, GradientDescent, Momentum, Optimizer, RMSProp, build_optimizer
-from engine.spec import OptimizerSpec
 
 G1 = [0.5, 1.0]
 G2 = [0.25, -1.0]

@@ -8,8 +8,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from engine.spec import DATASETS_2D, ActivationName, InitMethod, OptimizerName, resolve
+from engine.experiment import InitMethod
+from engine.spec import resolve
 from engine.train import Training
+from engine.vocabulary import DATASETS_2D, ActivationName, OptimizerName
 from tests.json_safety import non_finite
 
 requests = st.fixed_dictionaries({

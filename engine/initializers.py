@@ -1,9 +1,11 @@
 """What every ``init.method`` is: its family, formula, variance, parameters and source.
 
-The data behind ``GET /v1/catalog`` and the single table of which ``InitSpec`` fields each
-method reads (``SPEC_FIELDS``) and which family each of the article's names stands for
-(``ARTICLE_NAMES``); ``engine.init`` resolves specs with both. Parameter defaults and bounds
-come from ``InitSpec``'s own schema, so the catalog cannot drift from the validation.
+The data behind ``GET /v1/catalog`` (``INITIALIZERS``) and the one table of which
+``InitSpec`` fields each method reads (``SPEC_FIELDS``), which family each of the article's
+names stands for (``ARTICLE_NAMES``) and each family's default gain (``DEFAULT_GAINS``);
+``family_and_params`` turns a spec into the call ``engine.init`` makes. Parameter defaults
+and bounds come from ``InitSpec``'s own schema, so the catalog cannot drift from the
+validation.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from engine.spec import InitSpec
+from engine.experiment import InitSpec
 
 SQRT2 = math.sqrt(2.0)
 
@@ -45,8 +47,22 @@ ARTICLE_NAMES: dict[str, tuple[str, dict[str, Any]]] = {
     "standard_normal": ("normal", {"mean": 0.0, "std": 1.0}),
 }
 
-_DEFAULT_GAIN = {"xavier_uniform": 1.0, "xavier_normal": 1.0, "orthogonal": 1.0,
-                 "he_uniform": SQRT2, "he_normal": SQRT2}  # fmt: skip
+# the gain a family multiplies its standard deviation by when the spec gives none
+# (He's sqrt(2) makes up for the half of the signal a ReLU zeroes)
+DEFAULT_GAINS: dict[str, float] = {
+    "xavier_uniform": 1.0, "xavier_normal": 1.0, "orthogonal": 1.0,
+    "he_uniform": SQRT2, "he_normal": SQRT2,
+}  # fmt: skip
+
+
+def family_and_params(spec: InitSpec) -> tuple[str, dict[str, Any]]:
+    """The family a spec's method draws from and its keyword arguments (None fields omitted)."""
+    if spec.method in ARTICLE_NAMES:
+        family, fixed = ARTICLE_NAMES[spec.method]
+        return family, dict(fixed)
+    params = {f: getattr(spec, f) for f in SPEC_FIELDS[spec.method]}
+    return spec.method, {k: v for k, v in params.items() if v is not None}
+
 
 _DESCRIPTIONS = {
     "scale": "multiplies the variance (variance_scaling) or the identity (identity)",
@@ -94,7 +110,7 @@ def _param(name: str, method: str = "") -> ParamInfo:
     """ParamInfo from InitSpec's JSON schema (an optional field's bounds sit in anyOf)."""
     schema = InitSpec.model_json_schema()["properties"][name]
     bounds = {k: v for option in schema.get("anyOf", [schema]) for k, v in option.items()}
-    default = _DEFAULT_GAIN.get(method) if name == "gain" else schema.get("default")
+    default = DEFAULT_GAINS.get(method) if name == "gain" else schema.get("default")
     return ParamInfo(
         name=name,
         default=default,
