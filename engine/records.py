@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from engine.batches import batches_per_epoch
 from engine.datasets import Data
 from engine.experiment import ExperimentSpec
 from engine.network import MLP, Pass
@@ -40,7 +41,7 @@ class RecordBuilder:
     def __init__(self, spec: ExperimentSpec, data: Data, net: MLP) -> None:
         self.spec, self.data, self.net = spec, data, net
         self.last = spec.training.iterations
-        self.batches_per_epoch = max(1, -(-len(data.y_train) // spec.batch_size))
+        self.batches_per_epoch = batches_per_epoch(len(data.y_train), spec.batch_size)
         self.grid = self._grid() if data.kind == "2d" else None
 
     def record(

@@ -14,6 +14,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from engine.activations import activation_forward
+from engine.batches import Batches
 from engine.datasets import Data, dataset_payload, load_dataset
 from engine.experiment import ExperimentSpec
 from engine.init import init_parameters
@@ -22,26 +23,6 @@ from engine.optim import build_optimizer
 from engine.records import RecordBuilder, due, predicted_labels
 
 Record = dict[str, Any]
-
-
-class Batches:
-    """Mini-batch index sequence: in order (the article's MNIST) or reshuffled every epoch."""
-
-    def __init__(self, n: int, size: int, shuffle: bool, rng: np.random.Generator) -> None:
-        self.n, self.size, self.shuffle, self.rng = n, size, shuffle, rng
-        self.per_epoch = math.ceil(n / size)
-        self._epoch = -1
-        self._order: NDArray[np.intp] = np.arange(n)
-
-    def indices(self, iteration: int) -> NDArray[np.intp] | slice:
-        """Indices of the batch used by update ``iteration + 1`` (a slice when in order)."""
-        epoch, k = divmod(iteration, self.per_epoch)
-        if not self.shuffle:
-            return slice(k * self.size, min((k + 1) * self.size, self.n))
-        while self._epoch < epoch:  # epochs are visited in order, so one draw per epoch
-            self._order = self.rng.permutation(self.n)
-            self._epoch += 1
-        return self._order[k * self.size : (k + 1) * self.size]
 
 
 class Training:
@@ -131,4 +112,4 @@ class Training:
         return dataset_payload(self.data)
 
 
-__all__ = ["Batches", "Record", "Training"]
+__all__ = ["Record", "Training"]

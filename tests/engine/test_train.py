@@ -7,8 +7,9 @@ import numpy as np
 import orjson
 import pytest
 
+from engine.batches import Batches
 from engine.spec import resolve
-from engine.train import Batches, Training
+from engine.train import Training
 from tests.json_safety import non_finite
 
 
