@@ -73,7 +73,7 @@ def engine_record_step(training: Training, contender: Contender) -> Step:
     )
     recorder: RecordBuilder = training.recorder
     hist = training.spec.record.histograms
-    # iterations 1..last-1: a typical record (iteration 0 and the last add a parameter dump)
+    # iterations 1..last-1: a typical record (iteration 0 and the last also take a snapshot)
     middle = recorder.last - 1
     clock = time.perf_counter
 

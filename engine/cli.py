@@ -57,8 +57,7 @@ def run(args: argparse.Namespace) -> int:
     out: BinaryIO = open(args.out, "wb") if args.out else sys.stdout.buffer  # noqa: SIM115
     try:
         with tqdm(total=spec.training.iterations, file=sys.stderr, unit="it") as bar:
-            for record in training.run():
-                record.pop("parameters", None)
+            for record in training.run():  # the parameter snapshots are not printed
                 out.write(orjson.dumps(record) + b"\n")
                 bar.update(record["iteration"] - bar.n)
         out.write(orjson.dumps({"summary": training.summary}) + b"\n")

@@ -1,8 +1,9 @@
-"""Turning one training step into a JSON-safe record (README "Records")."""
+"""Turning one training step into a JSON-safe record (README "Records"), and the parameter
+snapshots kept beside the records (iteration 0, the last, and every ``parameters.every``)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
@@ -22,6 +23,18 @@ from engine.stats import (
     unit_extremes,
     unit_spread,
 )
+
+Record = dict[str, Any]
+# {"iteration": t, "layers": [{"weights": (n[l], n[l-1]) nested lists, "biases": (n[l],)}]}
+Snapshot = dict[str, Any]
+
+
+class Recorded(NamedTuple):
+    """One recorded iteration: its record and, on an iteration that keeps one, a snapshot."""
+
+    record: Record
+    snapshot: Snapshot | None
+
 
 _LAYER_KEYS = ("layer", "units", "weights", "biases", "preactivations", "activations",
                "weight_grads", "activation_grads", "unit_spread")  # fmt: skip
@@ -46,8 +59,8 @@ class RecordBuilder:
 
     def record(
         self, iteration: int, step: Pass, batch: NDArray[np.intp] | slice, final: bool = False
-    ) -> dict[str, Any]:
-        """The record of ``iteration``; ``final`` marks the last one (snapshots are kept)."""
+    ) -> Record:
+        """The record of ``iteration``; ``final`` marks the last one (everything due is kept)."""
         final = final or iteration == self.last
         rec = self.spec.record
         record: dict[str, Any] = {
@@ -62,12 +75,18 @@ class RecordBuilder:
             record["boundary"] = self._boundary()
         if self.data.kind == "image" and due(iteration, rec.predictions.every, final):
             record["predictions"] = self._predictions(step, batch)
-        if iteration == 0 or final or due(iteration, rec.parameters.every, False):
-            record["parameters"] = self.parameters(iteration)
         return record
 
-    def parameters(self, iteration: int) -> dict[str, Any]:
-        """Weights (n[l], n[l-1]) and biases (n[l],) of every layer."""
+    def snapshot(self, iteration: int, final: bool = False) -> Snapshot | None:
+        """The parameters at ``iteration`` if a snapshot is kept there: at 0, at the final
+        iteration (``final`` or the last) and every ``record.parameters.every``; else None."""
+        final = final or iteration == self.last
+        if iteration == 0 or final or due(iteration, self.spec.record.parameters.every, False):
+            return self.parameters(iteration)
+        return None
+
+    def parameters(self, iteration: int) -> Snapshot:
+        """Weights (n[l], n[l-1]) and biases (n[l],) of every layer, as nested lists."""
         layers = [
             {"weights": json_array(w), "biases": json_array(b)}
             for w, b in zip(self.net.weights, self.net.biases, strict=True)

@@ -1,7 +1,9 @@
-"""The training loop: a generator of per-iteration records (README "Records").
+"""The training loop: a generator of per-iteration records and parameter snapshots.
 
-Iteration t is the network after t updates. Its record describes the forward and backward
-pass on the batch that update t + 1 uses, so iteration 0 is the network as initialized.
+Iteration t is the network after t updates. Its record (README "Record") describes the
+forward and backward pass on the batch that update t + 1 uses, so iteration 0 is the
+network as initialized. ``run_with_snapshots`` yields each recorded iteration as a
+``Recorded(record, snapshot)`` pair; ``run`` yields the records alone.
 """
 
 from __future__ import annotations
@@ -20,9 +22,7 @@ from engine.experiment import ExperimentSpec
 from engine.init import init_parameters
 from engine.network import MLP
 from engine.optim import build_optimizer
-from engine.records import RecordBuilder, due, predicted_labels
-
-Record = dict[str, Any]
+from engine.records import Record, RecordBuilder, Recorded, due, predicted_labels
 
 
 class Training:
@@ -52,6 +52,14 @@ class Training:
 
     def run(self, should_stop: Callable[[], bool] | None = None) -> Iterator[Record]:
         """Train, yielding one record per recorded iteration; sets ``self.summary`` at the end."""
+        for recorded in self.run_with_snapshots(should_stop):
+            yield recorded.record
+
+    def run_with_snapshots(
+        self, should_stop: Callable[[], bool] | None = None
+    ) -> Iterator[Recorded]:
+        """Train, yielding (record, snapshot or None) per recorded iteration; sets
+        ``self.summary`` at the end. ``should_stop`` is asked at most once per iteration."""
         last = self.spec.training.iterations
         every = self.spec.record.every
         diverged_at: int | None = None
@@ -65,7 +73,9 @@ class Training:
             # (snapshot, histograms, boundary) whether or not it was due anyway
             stopped = not diverged and iteration < last and bool(should_stop and should_stop())
             if diverged or stopped or due(iteration, every, iteration == last):
-                yield self.recorder.record(iteration, step, batch, final=diverged or stopped)
+                final = diverged or stopped
+                record = self.recorder.record(iteration, step, batch, final=final)
+                yield Recorded(record, self.recorder.snapshot(iteration, final=final))
             if diverged:
                 diverged_at = iteration
                 break
@@ -112,4 +122,4 @@ class Training:
         return dataset_payload(self.data)
 
 
-__all__ = ["Record", "Training"]
+__all__ = ["Record", "Recorded", "Training"]

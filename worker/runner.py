@@ -62,7 +62,9 @@ def retry_while_unreachable(call: Callable[[], T], patience: float, what: str) -
 class TrainingLike(Protocol):
     summary: dict[str, Any] | None
 
-    def run(self, should_stop: Callable[[], bool] | None = None) -> Iterator[dict[str, Any]]: ...
+    def run_with_snapshots(
+        self, should_stop: Callable[[], bool] | None = None
+    ) -> Iterator[tuple[dict[str, Any], dict[str, Any] | None]]: ...
 
     def dataset_payload(self) -> dict[str, Any] | None: ...
 
@@ -141,8 +143,7 @@ class Writer:
         reached = max(self.iteration or 0, self.job.iteration or 0)
         return 1.0 if total == 0 else min(1.0, reached / total)
 
-    def add(self, record: dict[str, Any]) -> None:
-        snapshot = record.pop("parameters", None)
+    def add(self, record: dict[str, Any], snapshot: dict[str, Any] | None) -> None:
         if snapshot is not None:
             self.snapshots.append((int(snapshot["iteration"]), dumps(snapshot)))
         self.iteration = int(record["iteration"])
@@ -221,8 +222,8 @@ def _run(
         def should_stop() -> bool:
             return monitor.stop.is_set() or writer.status != "running"
 
-        for record in training.run(should_stop=should_stop):
-            writer.add(record)
+        for record, snapshot in training.run_with_snapshots(should_stop=should_stop):
+            writer.add(record, snapshot)
         writer.flush()
     except Exception as exc:  # the job fails, the worker lives on; the traceback goes to its log
         log.exception("job %s failed", job_id)

@@ -21,11 +21,18 @@ def run(request: dict) -> tuple[list[dict], dict]:
 
 
 def test_iteration_zero_is_the_initialized_network_and_every_iteration_is_recorded() -> None:
-    records, summary = run({"training": {"iterations": 25}, "record": {"every": 1}})
+    training = Training(resolve({"training": {"iterations": 25}, "record": {"every": 1}}))
+    recorded = list(training.run_with_snapshots())
+    records = [r.record for r in recorded]
+    summary = training.summary
+    assert summary is not None
     assert [r["iteration"] for r in records] == list(range(26))
     assert summary["iterations_run"] == 25 and summary["diverged"] is False
-    assert records[0]["parameters"]["iteration"] == 0 and "parameters" in records[-1]
-    assert all("parameters" not in r for r in records[1:-1])
+    snapshots = [r.snapshot for r in recorded]
+    assert snapshots[0] is not None and snapshots[0]["iteration"] == 0
+    assert snapshots[-1] is not None and snapshots[-1]["iteration"] == 25
+    assert all(s is None for s in snapshots[1:-1])
+    assert all("parameters" not in r for r in records)  # snapshots never ride in a record
 
 
 def test_recording_every_k_keeps_the_final_iteration() -> None:
@@ -123,10 +130,11 @@ def test_a_stopped_run_keeps_the_iteration_it_stopped_at_in_full(every: int) -> 
     spec = {"training": {"iterations": 1000}, "record": {"every": every}}
     training = Training(resolve(spec))
     calls = iter(range(10**6))
-    records = list(training.run(lambda: next(calls) >= 35))  # asked once per iteration
-    last = records[-1]
+    recorded = list(training.run_with_snapshots(lambda: next(calls) >= 35))  # once per iteration
+    records = [r.record for r in recorded]
+    last, snapshot = recorded[-1]
     assert last["iteration"] == 35 and [r["iteration"] for r in records].count(35) == 1
-    assert last["parameters"]["iteration"] == 35  # the last is always kept, like 0
+    assert snapshot is not None and snapshot["iteration"] == 35  # the last is always kept, like 0
     assert "boundary" in last and "histogram" in last["layers"][0]["weights"]
 
 

@@ -41,18 +41,21 @@ class FakeTraining:
         self.delay, self.raise_at, self.error = delay, raise_at, error
         self.summary: dict[str, Any] | None = None
 
-    def run(self, should_stop: Callable[[], bool] | None = None) -> Iterator[dict[str, Any]]:
+    def run_with_snapshots(
+        self, should_stop: Callable[[], bool] | None = None
+    ) -> Iterator[tuple[dict[str, Any], dict[str, Any] | None]]:
         for it in range(self.last + 1):
             if it == self.raise_at:
                 raise self.error or RuntimeError("boom")
             if it % self.every == 0 or it == self.last:
                 record: dict[str, Any] = {"iteration": it, "cost": 1.0 / (it + 1)}
+                snapshot: dict[str, Any] | None = None
                 if it in (0, self.last):
-                    record["parameters"] = {
+                    snapshot = {
                         "iteration": it,
                         "layers": [{"weights": [[it]], "biases": [0.0]}],
                     }
-                yield record
+                yield record, snapshot
             if it == self.last:
                 break
             if should_stop is not None and should_stop():
