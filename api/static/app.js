@@ -12,10 +12,10 @@ async function main() {
       '<p class="status error wrap">The charting library did not load (/static/vendor/plotly.min.js).</p>');
     return;
   }
-  const catalog = await api.catalog();
-  initMnist(catalog);
+  const [catalog, presets] = await Promise.all([api.catalog(), api.presets()]);
+  initMnist(catalog, presets);
   // sections are independent: one failing leaves the others working
-  const sections = [initPlayground(catalog), initTheory(catalog), initSweep(catalog), initNineLayers()];
+  const sections = [initPlayground(catalog, presets), initTheory(catalog), initSweep(catalog), initNineLayers()];
   const results = await Promise.allSettled(sections);
   results.filter((r) => r.status === "rejected").forEach((r) => console.error(r.reason));
   document.body.dataset.ready = "true";

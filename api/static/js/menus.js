@@ -1,7 +1,6 @@
-// Menus built from GET /v1/catalog, so every initializer the service knows is offered.
+// Menus built from GET /v1/catalog, so every initializer the service knows is offered; the
+// article's own initializers for a figure are its preset's variants (GET /v1/presets).
 
-export const ARTICLE_PLAYGROUND = ["zero", "too_small", "appropriate", "too_large"];
-export const ARTICLE_MNIST = ["zero", "uniform", "xavier", "standard_normal"];
 const LABELS = {
   zero: "zero", too_small: "too small — N(0, 0.01/n)", appropriate: "appropriate — N(0, 1/n)",
   too_large: "too large — N(0, 100/n)", uniform: "uniform — U(±1/√n)", xavier: "Xavier — N(0, 1/n)",
@@ -14,6 +13,9 @@ function option(value, text) {
   node.textContent = text;
   return node;
 }
+
+/** The initializers a preset's figure compares (GET /v1/presets, `variants`). */
+export const articleInitializers = (preset) => preset.variants["init.method"] || [];
 
 /** The article's initializers first (its own labels), then every other one in the catalog. */
 export function fillInitializers(select, catalog, article) {

@@ -2,7 +2,7 @@
 // 100 images and the network's 100 answers (preset mnist).
 import * as api from "./api.js";
 import * as charts from "./charts.js";
-import { ARTICLE_MNIST, describeInitializer, fillInitializers, say } from "./menus.js";
+import { articleInitializers, describeInitializer, fillInitializers, say } from "./menus.js";
 import { Player } from "./player.js";
 import * as state from "./state.js";
 
@@ -15,7 +15,7 @@ export function mnistSpec() {
     training: { iterations: Math.ceil(n / BATCH) } }; // one epoch
 }
 
-export function initMnist(catalog) {
+export function initMnist(catalog, presets) {
   state.define({ m_init: "xavier", m_n: "10000" });
   const section = $("mnist");
   const status = $("mn-status");
@@ -24,7 +24,7 @@ export function initMnist(catalog) {
   let job = null, starting = null, wantImages = null, drawnImages = null, imagesBusy = false;
   let settings = 0; // bumped when a setting changes: a submission made before is dropped
 
-  fillInitializers($("mn-init"), catalog, ARTICLE_MNIST);
+  fillInitializers($("mn-init"), catalog, articleInitializers(presets.mnist));
   const changed = () => {
     settings += 1;
     starting = null;

@@ -1,7 +1,7 @@
 // Section 1, the article's playground: a small network on 2D points, trained live.
 import * as api from "./api.js";
 import * as charts from "./charts.js";
-import { ARTICLE_PLAYGROUND, debounce, describeInitializer, fillInitializers, fillSelect, say } from "./menus.js";
+import { articleInitializers, debounce, describeInitializer, fillInitializers, fillSelect, say } from "./menus.js";
 import { drawNetwork, layerNames, linkValues } from "./network.js";
 import { Player } from "./player.js";
 import * as state from "./state.js";
@@ -29,7 +29,7 @@ export function playgroundSpec() {
   };
 }
 
-export async function initPlayground(catalog) {
+export async function initPlayground(catalog, presets) {
   state.define(DEFAULTS);
   const section = $("playground");
   const status = $("pg-status");
@@ -38,7 +38,7 @@ export async function initPlayground(catalog) {
 
   const player = new Player({ render, onChange: showState, speed: Number(state.get("speed")) });
 
-  fillInitializers($("pg-init"), catalog, ARTICLE_PLAYGROUND);
+  fillInitializers($("pg-init"), catalog, articleInitializers(presets.playground));
   fillSelect($("pg-act"), catalog.activations.map((a) => a.name));
   fillSelect($("pg-opt"), catalog.optimizers.map((o) => o.name));
   const reload = debounce(load, 300);
