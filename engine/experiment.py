@@ -34,7 +34,7 @@ InitMethod = Literal[
     "zeros", "constant", "uniform", "normal", "variance_scaling",
     "xavier_uniform", "xavier_normal", "he_uniform", "he_normal",
     "lecun_uniform", "lecun_normal", "orthogonal", "identity", "lsuv",
-    # the article's names, resolved by engine.init to the families above
+    # the article's names, which engine.initializers maps to the families above
     "zero", "too_small", "appropriate", "too_large", "xavier", "standard_normal",
 ]  # fmt: skip
 
