@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from engine.spec import SpecRequest
 from store.jobs import Job
 from store.keys import JobStatus
+from store.lanes import Standing
 
 # top-level keys of a record (README "Records"); `fields` picks among them
 RECORD_FIELDS = (
@@ -54,6 +55,26 @@ class JobLinks(BaseModel):
     dataset: str
 
 
+class QueuePublic(BaseModel):
+    lane: Literal["interactive", "batch"] = Field(description="chosen by the estimated work")
+    position: int = Field(
+        ge=0, description="jobs of the lane expected to start before this one (0: next)"
+    )
+    estimated_start: datetime | None = Field(
+        description="from the lane's mean run time and its position; null before the lane "
+        "has ended a job"
+    )
+
+    @classmethod
+    def of(cls, standing: Standing | None) -> QueuePublic | None:
+        if standing is None:
+            return None
+        start = None
+        if standing.wait_seconds is not None:
+            start = datetime.now(UTC) + timedelta(seconds=standing.wait_seconds)
+        return cls(lane=standing.lane, position=standing.position, estimated_start=start)
+
+
 class JobPublic(BaseModel):
     id: str
     status: JobStatus
@@ -69,10 +90,13 @@ class JobPublic(BaseModel):
     reused_from: str | None = Field(
         description="the job whose stored results this one copied (null: it ran itself)"
     )
+    queue: QueuePublic | None = Field(
+        None, description="while queued (GET /v1/jobs/{id}): where it stands in its lane"
+    )
     links: JobLinks
 
     @classmethod
-    def of(cls, job: Job) -> JobPublic:
+    def of(cls, job: Job, standing: Standing | None = None) -> JobPublic:
         base = f"/v1/jobs/{job.id}"
         links = JobLinks(
             self=base,
@@ -94,6 +118,7 @@ class JobPublic(BaseModel):
             summary=job.summary,
             error=JobError(**job.error) if job.error else None,
             reused_from=job.reused_from,
+            queue=QueuePublic.of(standing),
             links=links,
         )
 

@@ -42,6 +42,7 @@ from store import durations, logs
 from store.async_store import AsyncJobStore
 from store.ids import id_horizon
 from store.keys import STATUSES, status_index
+from store.lanes import LANES, lane_queues
 from store.settings import Settings
 
 log = logging.getLogger("api.access")
@@ -163,7 +164,10 @@ async def store_families(store: AsyncJobStore, settings: Settings) -> list[Metri
     pipe = store.redis.pipeline(transaction=False)
     for status in STATUSES:
         pipe.zlexcount(status_index(status), horizon, "+")
-    pipe.llen(settings.celery_queue)
+    queues = [lane_queues(settings, lane) for lane in LANES]
+    for names in queues:
+        for name in names:
+            pipe.llen(name)
     durations.queue_read(pipe)
     try:
         replies = await pipe.execute()
@@ -177,15 +181,18 @@ async def store_families(store: AsyncJobStore, settings: Settings) -> list[Metri
     for status, count in zip(STATUSES, replies, strict=False):
         jobs.add_metric([status], count)
     queue = GaugeMetricFamily(
-        "initlab_queue_length", "Tasks waiting in the Celery queue.", labels=["queue"]
+        "initlab_queue_length", "Tasks waiting in a lane's Celery queues.", labels=["queue"]
     )
-    queue.add_metric([settings.celery_queue], replies[len(STATUSES)])
+    lengths = iter(replies[len(STATUSES) : len(STATUSES) + sum(map(len, queues))])
+    for lane, names in zip(LANES, queues, strict=True):
+        queue.add_metric([lane], sum(next(lengths) for _ in names))
     duration = HistogramMetricFamily(
         "initlab_job_duration_seconds",
         "Run time (start to end) of the jobs a worker ended, by final status.",
         labels=["status"],
     )
-    for ended, (buckets, total) in durations.parse(replies[len(STATUSES) + 1 :]).items():
+    histograms = replies[len(STATUSES) + sum(map(len, queues)) :]
+    for ended, (buckets, total) in durations.parse(histograms).items():
         duration.add_metric([ended], buckets, total)
     return [up, jobs, queue, duration]
 

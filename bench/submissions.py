@@ -17,6 +17,7 @@ import orjson
 from bench.jobs import cpu_seconds, fresh
 from scripts import launch
 from scripts.redis_server import RedisServer
+from store.lanes import worker_queues
 from store.queue import make_celery
 from store.settings import Settings
 from store.sync_store import JobStore
@@ -108,9 +109,11 @@ def bench_submit(
     api: launch.Api, server: RedisServer, queue: str, clients: int, total: int, cap: float
 ) -> dict[str, dict[str, Any]]:
     """Both clients in turn, the worker not consuming; then every job made is cancelled."""
-    celery = make_celery(Settings(redis_url=server.url, celery_queue=queue))
+    settings = Settings(redis_url=server.url, celery_queue=queue)
+    celery, lists = make_celery(settings), worker_queues(settings)
     node = launch.worker_node(queue)
-    celery.control.cancel_consumer(queue, destination=[node], reply=True)
+    for name in lists:  # every list of both lanes the worker consumes
+        celery.control.cancel_consumer(name, destination=[node], reply=True)
     pids = {"api": api.process.pid, "redis": server.process.pid}  # type: ignore[union-attr]
     results: dict[str, dict[str, Any]] = {}
     try:
@@ -127,6 +130,7 @@ def bench_submit(
             for job_id in result["ids"]:
                 store.transition(job_id, "cancelled", ("queued",))
         store.redis.close()
-        celery.control.add_consumer(queue, destination=[node], reply=True)
+        for name in lists:
+            celery.control.add_consumer(name, destination=[node], reply=True)
         celery.close()
     return results

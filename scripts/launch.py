@@ -53,30 +53,36 @@ def stop_process(process: subprocess.Popen, timeout: float = 10.0) -> None:
     process.wait()
 
 
-def worker_node(queue: str) -> str:
+def worker_node(queue: str, lane: str | None = None) -> str:
     """The node name of the worker :func:`celery_worker` starts on ``queue`` (for control)."""
-    return f"{queue}-{os.getpid()}@localhost"
+    return f"{queue}-{lane + '-' if lane else ''}{os.getpid()}@localhost"
 
 
 @contextmanager
 def celery_worker(
     redis_url: str,
     queue: str,
-    concurrency: int,
+    concurrency: int | None,
     log: Path,
     env: Mapping[str, str],
     node: str | None = None,
+    lane: str | None = None,
 ) -> Iterator[subprocess.Popen]:
-    """A real prefork worker consuming ``queue``, ready (it answers a ping) when yielded.
+    """A real prefork worker, ready (it answers a ping) when yielded.
 
-    ``node`` names it (default :func:`worker_node`); several workers on one queue need distinct
-    names.
+    ``queue`` is its ``CELERY_QUEUE``: it consumes the lists of ``lane`` (store/lanes.py), of
+    both lanes when None. ``concurrency`` None leaves its processes to its settings (the lane's
+    concurrency). ``node`` names it (default :func:`worker_node`); several workers on one
+    queue need distinct names.
     """
-    node = node or worker_node(queue)
-    argv = [sys.executable, "-m", "celery", "-A", "worker.celery_app", "worker"]
-    argv += ["--pool=prefork", f"--concurrency={concurrency}", "-Q", queue, "-n", node]
-    argv += ["--loglevel=info", "--without-gossip", "--without-mingle"]
-    process = start_process(argv, {**env, "REDIS_URL": redis_url, "CELERY_QUEUE": queue}, log)
+    node = node or worker_node(queue, lane)
+    argv = [sys.executable, "-m", "celery", "-A", "worker.celery_app", "worker", "--pool=prefork"]
+    argv += [f"--concurrency={concurrency}"] if concurrency else []
+    argv += ["-n", node, "--loglevel=info", "--without-gossip", "--without-mingle"]
+    env = {**env, "REDIS_URL": redis_url, "CELERY_QUEUE": queue}
+    if lane:
+        env["WORKER_LANE"] = lane
+    process = start_process(argv, env, log)
     app = make_celery(Settings(redis_url=redis_url, celery_queue=queue))
     try:
         deadline = time.monotonic() + 60
@@ -127,22 +133,34 @@ class Stack(NamedTuple):
 
 
 @contextmanager
-def service_stack(queue: str, log_dir: Path, workers: int = 1, **env: str) -> Iterator[Stack]:
-    """A redis-server of its own, ``workers`` one-process Celery workers on ``queue`` and uvicorn.
+def service_stack(
+    queue: str, log_dir: Path, workers: int = 1, lanes: bool = False, **env: str
+) -> Iterator[Stack]:
+    """A redis-server of its own, Celery workers on ``queue`` and uvicorn.
 
-    ``env`` adds settings (e.g. ``JOB_TTL_SECONDS``); logs go to ``log_dir``. One worker keeps
-    the default node name (:func:`worker_node`); several are named ``{queue}-{i}@localhost``.
+    The workers: with ``lanes``, one per lane (its processes from the lane's concurrency
+    setting, e.g. ``BATCH_CONCURRENCY``); else ``workers`` one-process workers of both lanes,
+    as a single worker ran before lanes. ``env`` adds settings (e.g. ``JOB_TTL_SECONDS``);
+    logs go to ``log_dir``. One worker of both lanes keeps the default node name
+    (:func:`worker_node`); several are named ``{queue}-{i}@localhost``.
     """
     with RedisServer() as server, ExitStack() as children:
         env = {**os.environ, "REDIS_URL": server.url, "CELERY_QUEUE": queue, **env}
+        specs: list[tuple[str, int | None, str | None, str | None]]
+        if lanes:
+            specs = [(lane, None, None, lane) for lane in ("interactive", "batch")]
+        else:
+            specs = [
+                (str(i), 1, None if workers == 1 else f"{queue}-{i}@localhost", None)
+                for i in range(1, workers + 1)
+            ]
         processes = [
             children.enter_context(
                 celery_worker(
-                    server.url, queue, 1, log_dir / f"worker-{i}.log", env,
-                    None if workers == 1 else f"{queue}-{i}@localhost",
+                    server.url, queue, processes, log_dir / f"worker-{name}.log", env, node, lane
                 )
             )
-            for i in range(1, workers + 1)
-        ]  # fmt: skip
+            for name, processes, node, lane in specs
+        ]
         api = children.enter_context(api_server(env, log_dir / "api.log"))
         yield Stack(server, processes, api)

@@ -1,8 +1,10 @@
-"""One command for the whole service: Redis, one Celery worker and the API.
+"""One command for the whole service: Redis, a Celery worker per lane and the API.
 
 ``python -m scripts.serve`` (``make serve``). With no ``REDIS_URL`` in the environment it
 starts a real redis-server of its own (port 6380, or a free one; data under
-``.run/redis-{port}``, append-only, so jobs survive a restart). Ctrl-C or SIGTERM stops all three.
+``.run/redis-{port}``, append-only, so jobs survive a restart). The workers: one for the
+interactive lane, one for the batch lane (``INTERACTIVE_CONCURRENCY`` and
+``BATCH_CONCURRENCY`` processes). Ctrl-C or SIGTERM stops them all.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import urllib.request
 from pathlib import Path
 
 from scripts.redis_server import RedisServer, die_with_parent, free_port, port_is_free
+from store.lanes import LANES
 from store.settings import get_settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -79,17 +82,21 @@ def main() -> int:
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
     py = sys.executable
+    # a worker per lane, its queues and processes from WORKER_LANE (store/lanes.py)
+    celery = [py, "-m", "celery", "-A", "worker.celery_app", "worker", "--loglevel=info"]
+    workers = [
+        start(f"worker-{lane}", [*celery, "-n", f"{lane}@%h"], {**env, "WORKER_LANE": lane})
+        for lane in LANES
+    ]
     children = [
-        start("worker", [py, "-m", "celery", "-A", "worker.celery_app", "worker",
-                         f"--concurrency={settings.worker_concurrency}", "--loglevel=info",
-                         "-Q", settings.celery_queue], env),
+        *workers,
         start("api", [py, "-m", "uvicorn", "api.main:app", "--host", settings.api_host,
                       "--port", str(settings.api_port), "--no-access-log"], env),
     ]  # fmt: skip
     base = f"http://{settings.api_host}:{settings.api_port}"
-    if wait_until_up(f"{base}/healthz", children[1][1]):
+    if wait_until_up(f"{base}/healthz", children[-1][1]):
         print(f"\n  API   {base}/v1\n  docs  {base}/docs\n  page  {base}/\n", flush=True)
-        print("serve: Ctrl-C stops the API, the worker and Redis", flush=True)
+        print("serve: Ctrl-C stops the API, the workers and Redis", flush=True)
     elif not stopping:
         print(f"serve: the API did not answer {base}/healthz in time; see its log above",
               flush=True)  # fmt: skip
@@ -102,7 +109,7 @@ def main() -> int:
             status = 1
             break
         time.sleep(0.2)
-    for name, process in reversed(children):  # the API first, then the worker
+    for name, process in reversed(children):  # the API first, then the workers
         stop(name, process)
     if redis_server is not None:
         redis_server.stop()

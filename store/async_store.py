@@ -27,6 +27,7 @@ from store.keys import (
     all_indexes,
     iteration_of,
     owner_index,
+    pushed_key,
     spec_key,
     status_index,
     stream_id,
@@ -55,6 +56,7 @@ class AsyncJobStore:
         self._transition = client.register_script(lua.TRANSITION)
         self._reuse = client.register_script(lua.REUSE)
         self._intersect = client.register_script(lua.INTERSECT)
+        self._enqueue = client.register_script(lua.ENQUEUE)
         self._next_trim = 0.0  # when this process next trims the indexes of expired ids
 
     async def ping(self) -> bool:
@@ -79,8 +81,10 @@ class AsyncJobStore:
         job_id = job_id or new_job_id()
         pipe = self.redis.pipeline()
         job = queue_create(pipe, job_id, spec, spec_hash, ttl, owner)
-        if task is not None:
-            pipe.lpush(*task(job_id))
+        if task is not None:  # pushed, and its place noted on the job (store/lanes.py)
+            queue, message = task(job_id)
+            keys = [queue, pushed_key(queue), Keys(job_id).job]
+            await self._enqueue(keys, [message], client=pipe)
         if owner:  # its own index, small: trimmed on each of its creates
             queue_trim(pipe, ttl, [owner_index(owner)])
         if time.monotonic() >= self._next_trim:  # trimming is costly next to a create

@@ -16,7 +16,7 @@ import math
 from datetime import datetime
 from typing import Any
 
-from store.keys import FINAL, durations_key
+from store.keys import FINAL, durations_key, lane_runs_key
 
 # seconds: a small playground run takes ~0.1 s, the time limit is 30 min
 BUCKETS = (0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 900.0, 1800.0)
@@ -40,6 +40,13 @@ def queue_observe(pipe: Any, status: str, seconds: float) -> None:
     """Queue on ``pipe`` the commands that count one job of ``status`` that ran ``seconds``."""
     key = durations_key(status)
     pipe.hincrby(key, bucket_of(seconds), 1)
+    pipe.hincrby(key, "count", 1)
+    pipe.hincrbyfloat(key, "sum", seconds)
+
+
+def queue_observe_lane(pipe: Any, lane: str, seconds: float) -> None:
+    """Queue on ``pipe`` the commands that count a run of ``seconds`` in ``lane``."""
+    key = lane_runs_key(lane)
     pipe.hincrby(key, "count", 1)
     pipe.hincrbyfloat(key, "sum", seconds)
 

@@ -47,6 +47,8 @@ class Job:
     reused_from: str | None = None  # the job whose results this one copied
     attempt: str | None = None  # the token of the run that started it last (worker/runner.py)
     owner: str | None = None  # the key id that made it (auth on); None: made with auth off
+    queue: str | None = None  # the Redis list its task was pushed on (store/lanes.py)
+    queue_seq: int | None = None  # that list's pushed count just after its push
 
     @property
     def keys(self) -> Keys:
@@ -93,6 +95,8 @@ class Job:
             reused_from=text("reused_from"),
             attempt=text("attempt"),
             owner=text("owner"),
+            queue=text("queue"),
+            queue_seq=int(h["queue_seq"]) if h.get("queue_seq") else None,
         )
 
 

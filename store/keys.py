@@ -5,7 +5,8 @@ Keys of job ``{id}`` (every one expires at the job's ``expire_at``, creation + T
 - ``initlab:job:{id}`` hash: id, status, progress, iteration, iterations, spec, spec_hash,
   created_at, started_at, finished_at, summary, error, deliveries, heartbeat, expire_at,
   worker (the process running it), attempt (the token of its latest run), reused_from (the
-  job whose results it copied), and with auth on ``owner``: the stable id of the API key that
+  job whose results it copied), queue and queue_seq (where its task was pushed, while it is
+  queued), and with auth on ``owner``: the stable id of the API key that
   made it (never the key)
 - ``initlab:job:{id}:records`` stream, one entry per record, entry id ``{iteration}-1``,
   so ranges by iteration are direct and a rewrite of an iteration is refused
@@ -27,6 +28,12 @@ auth off): ``initlab:limit:{subject}:submissions``, the times of the last window
 (``lua.RATE``), and ``...:active``, ids that may still be queued or running (``lua.ADMIT``).
 The service-wide limit counts the queued and running indexes plus ``initlab:limit:pending``,
 ids admitted whose job is not stored yet (``lua.CAPACITY``).
+
+Queues (store/lanes.py): the Celery queues are Redis lists named ``{CELERY_QUEUE}.{lane}.{share}``;
+``initlab:queue:{list}:pushed`` counts the tasks ever pushed on one, and a queued job's hash
+holds its list (``queue``) and that count after its push (``queue_seq``), so its place is
+read without a scan. ``initlab:lane:{lane}:runs`` hash: count and sum of the run times of the
+lane's ended jobs (never expires), for a queued job's estimated start.
 
 Metrics: ``initlab:metrics:job_seconds:{status}`` hashes, the run-time histogram of the jobs
 that ended with that status (``durations_key``); they never expire (cumulative counters).
@@ -150,3 +157,13 @@ def all_indexes(owner: str | None = None) -> list[str]:
 def durations_key(status: str) -> str:
     """Hash of the run-time histogram of jobs that ended ``status`` (store/durations.py)."""
     return f"{PREFIX}:metrics:job_seconds:{status}"
+
+
+def pushed_key(queue: str) -> str:
+    """Count of the tasks ever pushed on the Celery queue (Redis list) ``queue``."""
+    return f"{PREFIX}:queue:{queue}:pushed"
+
+
+def lane_runs_key(lane: str) -> str:
+    """Hash ``count``, ``sum``: run times (seconds) of the lane's ended jobs."""
+    return f"{PREFIX}:lane:{lane}:runs"

@@ -226,3 +226,13 @@ redis.call('EXPIRE', KEYS[1], ARGV[5])
 return {1, count + #ARGV - 5}
 """
 )
+
+# KEYS: the queue's list, its pushed counter, the job hash
+# ARGV: the task message
+# Pushes the task and notes on the job where (store/lanes.py reads its place from them).
+ENQUEUE = """
+local seq = redis.call('INCR', KEYS[2])
+redis.call('LPUSH', KEYS[1], ARGV[1])
+redis.call('HSET', KEYS[3], 'queue', KEYS[1], 'queue_seq', seq)
+return seq
+"""

@@ -16,6 +16,7 @@ import kombu.serialization
 import kombu.utils.json
 from celery import Celery
 
+from store.lanes import queue_name, worker_processes
 from store.settings import Settings
 
 RUN_JOB = "initlab.run_job"
@@ -27,7 +28,7 @@ def make_celery(settings: Settings, include: Sequence[str] = ()) -> Celery:
         task_serializer="json",
         accept_content=["json"],
         task_ignore_result=True,
-        task_default_queue=settings.celery_queue,
+        task_default_queue=queue_name(settings, "interactive", 0),
         # a job is acknowledged when it ends, so a worker that dies hands it to another one
         task_acks_late=True,
         task_reject_on_worker_lost=True,
@@ -35,11 +36,15 @@ def make_celery(settings: Settings, include: Sequence[str] = ()) -> Celery:
         # a broker outage must not kill running jobs: the runner rides it out (retrying its
         # writes), and a job that ended is never run again if its message comes back
         worker_cancel_long_running_tasks_on_connection_loss=False,
-        worker_concurrency=settings.worker_concurrency,
+        worker_concurrency=worker_processes(settings),
         # both limits below the visibility timeout: the broker never redelivers a live task
         task_soft_time_limit=settings.task_soft_time_limit,
         task_time_limit=settings.task_time_limit,
-        broker_transport_options={"visibility_timeout": settings.broker_visibility_timeout},
+        broker_transport_options={
+            "visibility_timeout": settings.broker_visibility_timeout,
+            # a worker takes from its lists in turn: the fair sharing of store/lanes.py
+            "queue_order_strategy": "round_robin",
+        },
         broker_connection_retry_on_startup=True,
         # a submission fails fast (503) rather than waiting for a broker that is down
         task_publish_retry_policy={"max_retries": 2, "interval_start": 0, "interval_step": 0.2},
@@ -48,20 +53,19 @@ def make_celery(settings: Settings, include: Sequence[str] = ()) -> Celery:
     return app
 
 
-def enqueue(app: Celery, job_id: str) -> None:
-    """Publish the job's task by name; its Celery task id is the job id."""
-    app.send_task(RUN_JOB, args=[job_id], task_id=job_id)
+def enqueue(app: Celery, job_id: str, queue: str) -> None:
+    """Publish the job's task by name on ``queue``; its Celery task id is the job id."""
+    app.send_task(RUN_JOB, args=[job_id], task_id=job_id, queue=queue)
 
 
-def task_message(app: Celery, job_id: str) -> tuple[str, bytes]:
-    """(Redis list, message): what :func:`enqueue` LPUSHes on the Redis broker, built offline.
+def task_message(app: Celery, job_id: str, queue: str) -> tuple[str, bytes]:
+    """(Redis list, message): what :func:`enqueue` LPUSHes on ``queue``, built offline.
 
     The API stores a job and queues its task in one Redis transaction with it: one round-trip,
     no thread, and never a stored job without its task. The message is Celery's own (protocol
     2, ``create_task_message``) in kombu's Redis envelope; tests/store/test_queue.py checks
     that it equals ``send_task``'s.
     """
-    queue = app.conf.task_default_queue
     headers, properties, body, _ = app.amqp.create_task_message(
         job_id, RUN_JOB, [job_id], {}, reply_to=app.thread_oid, ignore_result=None
     )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -39,8 +39,14 @@ class Settings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: Annotated[int, Field(ge=0, le=65535)] = 8000
 
-    celery_queue: str = "initlab"
-    worker_concurrency: Annotated[int, Field(ge=1)] = 1
+    celery_queue: str = "initlab"  # the prefix of every queue (store/lanes.py)
+    # lanes (store/lanes.py): jobs up to this estimated work run in the interactive lane
+    interactive_max_flops: Annotated[float, Field(gt=0)] = 1e9
+    interactive_concurrency: Annotated[int, Field(ge=1)] = 1  # processes of a lane's worker
+    batch_concurrency: Annotated[int, Field(ge=1)] = 1
+    lane_shares: Annotated[int, Field(ge=1, le=64)] = 8  # sub-queues per lane, shared fairly
+    worker_lane: Literal["interactive", "batch"] | None = None  # None: a worker for both
+    worker_concurrency: Annotated[int, Field(ge=1)] = 1  # processes of a worker for both lanes
     worker_blas_threads: Annotated[int, Field(ge=1)] = 1  # BLAS threads per worker process
     max_deliveries: Annotated[int, Field(ge=1)] = 3  # a job redelivered more often fails
     task_soft_time_limit: Annotated[int, Field(ge=1)] = 1740

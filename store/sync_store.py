@@ -23,6 +23,7 @@ from store.jobs import (
     transition_reply,
 )
 from store.keys import ACTIVE, Keys
+from store.lanes import parse_queue
 
 log = logging.getLogger(__name__)
 
@@ -125,12 +126,15 @@ class JobStore:
     def _observe_duration(self, job_id: str, status: str, finished: float) -> None:
         """Count the run time in the shared histogram (best effort: the job has ended)."""
         try:
-            seconds = durations.run_seconds(
-                self.redis.hget(Keys(job_id).job, "started_at"), finished
-            )
+            started_at, queue = self.redis.hmget(Keys(job_id).job, "started_at", "queue")
+            seconds = durations.run_seconds(started_at, finished)
             if seconds is not None:
                 pipe = self.redis.pipeline(transaction=True)
                 durations.queue_observe(pipe, status, seconds)
+                name = queue.decode() if isinstance(queue, bytes) else queue
+                where = parse_queue(name) if name else None
+                if where is not None:  # the lane's mean run time: queued jobs' estimated start
+                    durations.queue_observe_lane(pipe, where[0], seconds)
                 pipe.execute()
         except redis.RedisError as exc:
             log.warning("job %s: run time not counted in the metrics: %s", job_id, exc)

@@ -37,14 +37,19 @@ def service_env(redis_url: str, **extra: str) -> dict[str, str]:
 
 @contextmanager
 def celery_worker_process(
-    redis_url: str, queue: str, concurrency: int, log_dir: Path, **env: str
+    redis_url: str,
+    queue: str,
+    concurrency: int | None,
+    log_dir: Path,
+    lane: str | None = None,
+    **env: str,
 ) -> Iterator[subprocess.Popen]:
-    """A real prefork worker consuming ``queue``, ready (it answers a ping) when yielded."""
-    name = f"celery worker {queue}"
+    """A real prefork worker on ``queue``'s lists of ``lane`` (both lanes when None), ready
+    (it answers a ping) when yielded."""
+    name = f"celery worker {queue} {lane or 'both lanes'}"
     LOGS[name] = log = log_dir / f"{name}.log"
-    with launch.celery_worker(
-        redis_url, queue, concurrency, log, service_env(redis_url, **env)
-    ) as p:
+    worker_env = service_env(redis_url, **env)
+    with launch.celery_worker(redis_url, queue, concurrency, log, worker_env, lane=lane) as p:
         yield p
 
 
@@ -52,9 +57,13 @@ def celery_worker_process(
 def celery_worker(
     redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[subprocess.Popen]:
-    """The session's worker: two processes, so two jobs can run at once."""
+    """The session's workers, one per lane as deployed, each of two processes (two jobs of a
+    lane run at once); yields the interactive one."""
     log_dir = tmp_path_factory.mktemp("worker")
-    with celery_worker_process(redis_server.url, QUEUE, 2, log_dir) as process:
+    with (
+        celery_worker_process(redis_server.url, QUEUE, 2, log_dir, "batch"),
+        celery_worker_process(redis_server.url, QUEUE, 2, log_dir, "interactive") as process,
+    ):
         yield process
 
 

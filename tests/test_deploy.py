@@ -13,6 +13,9 @@ import yaml
 from celery import Celery
 from fastapi import FastAPI
 
+from store.lanes import LANES
+from store.settings import Settings
+
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 SERVICES = COMPOSE["services"]
@@ -27,17 +30,34 @@ def test_redis_keeps_an_append_only_file_and_never_evicts() -> None:
     assert set(COMPOSE["volumes"]) == {"redis-data"}
 
 
-def test_api_and_worker_share_one_image_and_find_redis() -> None:
-    for name in ("api", "worker"):
+WORKERS = {"interactive": SERVICES["worker-interactive"], "batch": SERVICES["worker-batch"]}
+
+
+def test_api_and_workers_share_one_image_and_find_redis() -> None:
+    for name in ("api", "worker-interactive", "worker-batch"):
         service = SERVICES[name]
         assert service["build"] == "." and service["image"] == "initlab:latest"
         assert service["environment"]["REDIS_URL"] == "redis://redis:6379/0"
         assert service["depends_on"]["redis"]["condition"] == "service_healthy"
 
 
-def test_the_worker_can_be_scaled() -> None:
-    worker = SERVICES["worker"]
-    assert "container_name" not in worker and "ports" not in worker
+def test_each_lane_has_a_worker_service_that_can_be_scaled() -> None:
+    assert {name for name in SERVICES if name.startswith("worker")} == {
+        f"worker-{lane}" for lane in LANES
+    }
+    for lane, worker in WORKERS.items():
+        assert "container_name" not in worker and "ports" not in worker
+        assert worker["environment"]["WORKER_LANE"] == lane
+        assert "-Q" not in worker["command"]  # its lane's queues come from WORKER_LANE
+        assert worker["stop_grace_period"] == "1830s"
+
+
+def test_the_lane_settings_are_settings_and_the_api_shares_them() -> None:
+    fields = {name.upper() for name in Settings.model_fields}
+    lanes = {"INTERACTIVE_MAX_FLOPS", "INTERACTIVE_CONCURRENCY", "BATCH_CONCURRENCY", "LANE_SHARES"}
+    assert lanes <= fields
+    for service in (SERVICES["api"], *WORKERS.values()):
+        assert lanes <= set(service["environment"]) <= fields
 
 
 def test_the_api_command_serves_an_app_that_exists() -> None:
@@ -50,9 +70,10 @@ def test_the_api_command_serves_an_app_that_exists() -> None:
 
 
 def test_the_worker_command_names_a_celery_app_that_exists() -> None:
-    command = SERVICES["worker"]["command"]
-    assert command[:2] == ["celery", "-A"] and command[3] == "worker"
-    assert isinstance(importlib.import_module(command[2]).app, Celery)
+    for worker in WORKERS.values():
+        command = worker["command"]
+        assert command[:2] == ["celery", "-A"] and command[3] == "worker"
+        assert isinstance(importlib.import_module(command[2]).app, Celery)
 
 
 def dockerfile() -> list[str]:

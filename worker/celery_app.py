@@ -1,6 +1,8 @@
 """The worker's Celery app: the shared queue configuration (store/queue.py) plus the task.
 
-Run a worker with ``celery -A worker.celery_app worker``. BLAS threads are capped per worker
+Run a worker with ``celery -A worker.celery_app worker``: it consumes the queues of its lane
+(``WORKER_LANE``: interactive or batch; unset, both) with that lane's concurrency
+(store/lanes.py). BLAS threads are capped per worker
 process here, before numpy is imported, so worker processes do not fight over the cores.
 """
 
@@ -17,8 +19,10 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, str(get_settings().worker_blas_threads))
 
 from celery.signals import setup_logging, worker_process_init  # noqa: E402
+from kombu import Exchange, Queue  # noqa: E402
 
 from store import logs  # noqa: E402
+from store.lanes import worker_queues  # noqa: E402
 from store.queue import RUN_JOB, make_celery  # noqa: E402
 
 logs.JOB_TASKS.add(RUN_JOB)  # its task id is the job id: its log lines carry it
@@ -40,3 +44,5 @@ def _limit_blas_threads(**_: object) -> None:
 
 
 app = make_celery(get_settings(), include=["worker.tasks"])
+# a worker started without -Q consumes these: its lane's lists, in turn (round-robin)
+app.conf.task_queues = [Queue(q, Exchange(q), routing_key=q) for q in worker_queues(get_settings())]

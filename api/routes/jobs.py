@@ -22,6 +22,7 @@ from api.models import (
 )
 from api.services.submission import submit
 from engine.spec import DATASETS_IMAGE
+from store.async_lanes import standing
 from store.codec import dumps, record_fields
 from store.ids import JOB_ID
 from store.keys import FINAL, JobStatus
@@ -71,9 +72,10 @@ async def list_jobs(
 
 
 @router.get("/{job_id}", responses=NOT_FOUND)
-async def read_job(job: JobDep) -> JobPublic:
-    """A job: status, progress, resolved spec, summary or error."""
-    return JobPublic.of(job)
+async def read_job(job: JobDep, store: StoreDep, settings: SettingsDep) -> JobPublic:
+    """A job: status, progress, resolved spec, summary or error; while queued, its lane,
+    position and estimated start."""
+    return JobPublic.of(job, await standing(store.redis, settings, job))
 
 
 @router.get("/{job_id}/metrics", response_model=MetricsPublic, responses=NOT_FOUND)

@@ -10,6 +10,7 @@ from api.limits import Quota
 from engine.spec import ExperimentSpec
 from store.async_store import AsyncJobStore
 from store.jobs import Job
+from store.lanes import route
 from store.queue import task_message
 from store.settings import Settings
 
@@ -41,7 +42,9 @@ async def submit(
     reserved_here = job_id is None
     if job_id is None:
         [job_id] = await quota.reserve(1)
-    spec_json, task = spec.model_dump(mode="json"), partial(task_message, celery)
+    # its lane by estimated work, its share of the lane by who submits it (store/lanes.py)
+    queue = route(settings, spec.work_flops(), quota.caller.subject)
+    spec_json, task = spec.model_dump(mode="json"), partial(task_message, celery, queue=queue)
     try:  # the job and its task in one transaction (the broker is the store's Redis)
         return await store.create(spec_json, spec_hash, ttl, task, owner=quota.owner, job_id=job_id)
     except Exception:

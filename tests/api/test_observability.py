@@ -12,6 +12,7 @@ import redis
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
+from store.lanes import lane_queues
 from store.logs import JsonFormatter
 from store.settings import Settings
 from store.sync_store import JobStore
@@ -88,14 +89,16 @@ def test_jobs_by_status_and_queue_length_are_read_from_redis(
     client: TestClient, store: JobStore, api_settings: Settings
 ) -> None:
     queued = ("initlab_jobs", frozenset({("status", "queued")}))
-    queue = ("initlab_queue_length", frozenset({("queue", api_settings.celery_queue)}))
+    queue = ("initlab_queue_length", frozenset({("queue", "interactive")}))
+    lists = lane_queues(api_settings, "interactive")
     before = scrape(client)
     for seed in range(2):  # no worker consumes this queue: both stay queued
         body = {"training": {"iterations": 3, "seed": seed}, "force": True}
         assert client.post("/v1/jobs", json=body).status_code == 202
     after = scrape(client)
     assert after[queued] == before[queued] + 2
-    assert after[queue] == before[queue] + 2 == store.redis.llen(api_settings.celery_queue)
+    waiting = sum(store.redis.llen(name) for name in lists)
+    assert after[queue] == before[queue] + 2 == waiting
     assert after[("initlab_store_up", frozenset())] == 1
 
 
