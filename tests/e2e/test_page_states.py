@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from tests.e2e.helpers import attr, open_page, wait_until
-from tests.e2e.job_helpers import long_spec, submit, wait_for_records
+from tests.e2e.job_helpers import long_spec, submit, wait_for, wait_for_records
 
 pytestmark = pytest.mark.e2e
 
@@ -137,3 +137,35 @@ def test_a_hidden_layer_width_the_spec_refuses_stays_out_of_the_url(page: Any, w
     page.fill("#pg-hid", "4,4")
     page.dispatch_event("#pg-hid", "change")
     assert "hid=4%2C4" in page.url
+
+
+def force_submissions(route: Any) -> None:
+    """A job the page submits runs even if an equal one ran earlier in the session."""
+    if route.request.method != "POST":
+        return route.continue_()
+    body = {**json.loads(route.request.post_data or "{}"), "force": True}
+    return route.continue_(post_data=json.dumps(body))
+
+
+def test_an_mnist_job_waiting_behind_long_ones_says_where_it_stands(
+    page: Any, http: httpx.Client
+) -> None:
+    longs = [submit(http, long_spec(100_000)) for _ in range(2)]  # the batch lane's 2 processes
+    try:
+        for job in longs:
+            wait_for(http, job["id"], {"running"})
+        page.route("**/v1/jobs", force_submissions)
+        open_page(page, "/?m_n=500#mnist")
+        page.click("#mn-play")
+        note = wait_until(lambda: waiting_note(page), timeout=20)
+        assert "Queued in the batch lane" in note and "next to start" in note
+        job = http.get(f"/v1/jobs/{attr(page, '#mnist', 'data-job')}").json()
+        assert job["status"] == "queued" and job["queue"]["position"] == 0
+    finally:
+        for job in longs:
+            http.post(f"/v1/jobs/{job['id']}/cancel")
+
+
+def waiting_note(page: Any) -> str | None:
+    text = page.text_content("#mn-status") or ""
+    return text if text.startswith("Queued") else None

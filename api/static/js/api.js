@@ -77,6 +77,41 @@ export async function finished(id, { interval = 250, timeout = 600000 } = {}) {
   }
 }
 
+/** Where a queued job stands, in words, from its `queue` field; null when it is not queued. */
+export function queueNote(job) {
+  const q = job.queue;
+  if (!q) return null;
+  const ahead = q.position === 0 ? "next to start" : `up to ${q.position} job${q.position === 1 ? "" : "s"} before it`;
+  let when = "";
+  if (q.estimated_start) {
+    const seconds = Math.max(0, Math.round((Date.parse(q.estimated_start) - Date.now()) / 1000));
+    when = ` · starts in about ${seconds} s`;
+  }
+  return `Queued in the ${q.lane} lane: ${ahead}${when}`;
+}
+
+/** While a job stays queued, `show(note)` where it stands every `interval` ms (the first look
+ *  after `delay`, so a job that starts at once costs no request); returns a stop function. */
+export function whileQueued(id, show, { delay = 300, interval = 1000 } = {}) {
+  let stopped = false;
+  (async () => {
+    await sleep(delay);
+    while (!stopped) {
+      let job;
+      try {
+        job = await getJob(id);
+      } catch {
+        return; // the job's own view reports errors; this note is only a courtesy
+      }
+      if (stopped || job.status !== "queued") return;
+      const note = queueNote(job);
+      if (note) show(note);
+      await sleep(interval);
+    }
+  })();
+  return () => { stopped = true; };
+}
+
 /** Every record of iterations start..stop, following the `next` pages. */
 export async function metrics(id, { start = 0, stop = null, every = 1, fields = null } = {}) {
   const records = [];

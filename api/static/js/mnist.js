@@ -65,6 +65,11 @@ export function initMnist(catalog, presets) {
         job = submitted;
         section.dataset.job = job.id;
         player.load(job, []);
+        // until its first batch: where it waits in its lane (a long job may be ahead of it)
+        const stopNote = api.whileQueued(job.id, (note) => {
+          if (job === submitted && !player.record && !player.error) say(status, note);
+          else stopNote();
+        });
         return true;
       })();
       starting = attempt;

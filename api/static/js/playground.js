@@ -72,7 +72,9 @@ export async function initPlayground(catalog, presets) {
     say(status, "Starting a job on the worker…");
     try {
       const submitted = await api.submitJob(playgroundSpec());
-      const [first, data] = await Promise.all([api.firstRecord(submitted.id), api.dataset(submitted.id)]);
+      const stopNote = api.whileQueued(submitted.id, (note) => version === loads && say(status, note));
+      const [first, data] = await Promise.all([api.firstRecord(submitted.id), api.dataset(submitted.id)])
+        .finally(stopNote);
       if (version !== loads) return;
       job = submitted;
       points = data.train;
