@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -23,7 +24,6 @@ from fastapi.security import APIKeyHeader, APIKeyQuery
 from pydantic import SecretStr
 
 from api.models import Message
-from store.ids import is_job_id
 from store.settings import Settings, key_entry
 
 KEY_HEADER = "X-API-Key"
@@ -143,6 +143,14 @@ async def require_reader(
     return Principal(subject=f"share:{job_id}", shared_job=job_id)
 
 
+# the one spelling of a token: ASCII only, the expiry with no leading zero (str.isdigit takes
+# "²" and int() reads "٣" or "007"), the signature the 43 base64url characters of 32 bytes
+SHARE_TOKEN = re.compile(
+    r"(?P<job>[0-9a-f]{32})\.(?P<expiry>[1-9][0-9]{0,11})\.(?P<sig>[A-Za-z0-9_-]{43})"
+)
+MAX_SHARE_TOKEN_CHARS = 100
+
+
 def _signature(job_id: str, expires_at: int, secret: str) -> str:
     message = f"initlab share v1\0{job_id}\0{expires_at}".encode()
     digest = hmac.new(secret.encode(), message, hashlib.sha256).digest()
@@ -156,10 +164,10 @@ def sign_share(job_id: str, expires_at: int, secret: str) -> str:
 
 def verify_share(token: str, secret: str, now: float) -> str:
     """The job id a genuine, unexpired token grants; else a 401 that says why."""
-    job_id, _, rest = token.partition(".")
-    expiry, _, signature = rest.partition(".")
-    if not (is_job_id(job_id) and expiry.isdigit() and len(expiry) <= 12 and signature):
+    parsed = SHARE_TOKEN.fullmatch(token) if len(token) <= MAX_SHARE_TOKEN_CHARS else None
+    if parsed is None:
         raise HTTPException(401, "share token malformed: expected JOB_ID.EXPIRES.SIGNATURE")
+    job_id, expiry, signature = parsed["job"], parsed["expiry"], parsed["sig"]
     expected = _signature(job_id, int(expiry), secret)
     if not hmac.compare_digest(signature.encode(), expected.encode()):
         reason = "share token invalid: its signature does not match (altered or not ours)"

@@ -5,13 +5,12 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
-import orjson
 import redis.exceptions
 from celery import Celery
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
-from api.errors import invalid
+from api.errors import invalid, json_text
 from api.limits import Quota
 from api.models import SweepPublic, VariationPublic
 from api.services.submission import submit
@@ -89,13 +88,13 @@ def resolve_variations(sweep: SweepCreate) -> list[tuple[dict[str, Any], Experim
     shared = set.intersection(*kinds) if len(failures) == len(every) else set()
     problems, seen = [], set()
     for values, errors in failures:
-        chosen = ", ".join(f"{p}={orjson.dumps(v).decode()}" for p, v in values.items())
+        chosen = ", ".join(f"{p}={json_text(v)}" for p, v in values.items())
         for error in errors:
             loc = tuple(str(part) for part in error["loc"])
             path = next((p for p in values if _overlaps(p.split("."), loc)), None)
             if path is not None:  # said once per bad value
                 where: tuple[str, ...] = ("body", "vary", path)
-                key: tuple[Any, ...] = (where, error["type"], orjson.dumps(values[path]))
+                key: tuple[Any, ...] = (where, error["type"], json_text(values[path]))
             elif (loc, error["type"]) in shared:  # said once
                 where = ("body", "base", *loc)
                 key = (where, error["type"])

@@ -228,6 +228,28 @@ def test_an_expired_forged_or_altered_token_is_401_saying_why(
         assert reason in response.json()["detail"], response.text
 
 
+def test_a_token_has_one_spelling_and_a_bad_one_is_401_never_500(
+    auth: TestClient, jobs: JobStore
+) -> None:
+    job_id = make_job(auth, A, jobs)
+    token = share(auth, job_id)["token"]
+    _, expiry, signature = token.split(".")
+    assert auth.get(f"/v1/jobs/{job_id}", params={"share": token}).status_code == 200
+    arabic = expiry.translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))
+    spellings = [
+        f"{job_id}.{expiry[:-1]}².{signature}",  # str.isdigit takes it, int() does not
+        f"{job_id}.0{expiry}.{signature}",  # the same number, another spelling
+        f"{job_id}.{arabic}.{signature}",  # int() reads other scripts' digits
+        f"{job_id}.{expiry}.{signature}=",
+        f"{job_id}.{expiry}.{signature}" + "A" * 5000,
+        f"{job_id.upper()}.{expiry}.{signature}",
+    ]
+    for bad in spellings:
+        response = auth.get(f"/v1/jobs/{job_id}", params={"share": bad})
+        assert response.status_code == 401, (bad, response.text)
+        assert "malformed" in response.json()["detail"]
+
+
 def test_only_the_owner_shares_and_for_a_bounded_time(auth: TestClient, jobs: JobStore) -> None:
     job_id = make_job(auth, A, jobs)
     assert auth.post(f"/v1/jobs/{job_id}/share", headers=B).status_code == 404

@@ -97,10 +97,28 @@ def test_a_bad_base_is_named_once_under_base(client: TestClient) -> None:
 
 
 def test_a_variation_over_the_work_budget_is_named(client: TestClient) -> None:
-    body = {"base": {"preset": "mnist"}, "vary": {"model.hidden": [[30], [4000] * 8]}}
+    base = {"preset": "mnist", "training": {"iterations": 1000}}
+    body = {"base": base, "vary": {"model.hidden": [[30], [1000] * 8]}}
     detail = client.post("/v1/sweeps", json=body).json()["detail"]
     assert [error["loc"] for error in detail] == [["body", "vary"]]
-    assert "model.hidden=[4000," in detail[0]["msg"] and "budget" in detail[0]["msg"]
+    assert "model.hidden=[1000," in detail[0]["msg"] and "budget" in detail[0]["msg"]
+
+
+def test_a_variation_over_the_memory_budget_names_its_field(client: TestClient) -> None:
+    body = {"base": {"preset": "mnist"}, "vary": {"model.hidden": [[30], [4000] * 8]}}
+    detail = client.post("/v1/sweeps", json=body).json()["detail"]
+    assert [error["loc"] for error in detail] == [["body", "vary", "model.hidden"]]
+    assert "model.hidden=[4000," in detail[0]["msg"] and "parameters" in detail[0]["msg"]
+
+
+@pytest.mark.parametrize(
+    "value", [2**70, -(2**70), 10**400, "x" * 10_000], ids=["2**70", "-2**70", "1e400", "long"]
+)
+def test_any_json_value_gets_a_422_never_a_500(client: TestClient, value: Any) -> None:
+    response = client.post("/v1/sweeps", json={"vary": {"init.seed": [value]}})
+    assert response.status_code == 422, response.text
+    [error] = response.json()["detail"]
+    assert error["loc"] == ["body", "vary", "init.seed"] and len(error["msg"]) < 500
 
 
 @pytest.mark.parametrize(
