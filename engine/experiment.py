@@ -16,10 +16,14 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    ValidationError,
     ValidationInfo,
     field_validator,
     model_validator,
 )
+from pydantic_core import InitErrorDetails, PydanticCustomError
+
+from engine import budget
 
 from engine.vocabulary import (
     DATASETS,
@@ -237,6 +241,12 @@ class ExperimentSpec(Section):
     def _within_budget(self) -> ExperimentSpec:
         if self.n_train < 1:
             raise ValueError("dataset.test_fraction leaves no training samples")
+        over = budget.over_budget(self)
+        if over is not None:  # a 422 located at the field to change
+            error = InitErrorDetails(
+                type=PydanticCustomError("memory_budget", over[1]), loc=over[0], input=None
+            )
+            raise ValidationError.from_exception_data(type(self).__name__, [error])
         flops = self.work_flops()
         if flops > MAX_WORK_FLOPS:
             raise ValueError(

@@ -51,7 +51,7 @@ def test_the_error_says_what_would_be_accepted(client: TestClient) -> None:
 
 
 def test_an_over_budget_spec_is_refused_with_the_reason(client: TestClient) -> None:
-    body = {"model": {"hidden": [4096] * 8}, "training": {"iterations": 100_000}}
+    body = {"model": {"hidden": [1000] * 8}, "training": {"iterations": 100_000}}
     [error] = detail(client.post("/v1/jobs", json=body))
     assert error["loc"][0] == "body" and "budget" in error["msg"] and "iterations" in error["msg"]
 
