@@ -1,7 +1,10 @@
-"""Errors as JSON: 422 naming the field, 503 when Redis or the queue is unreachable."""
+"""Errors as JSON: 422 naming the field, 503 when Redis or the queue is unreachable, 500 with
+only a request id for anything unexpected (api/observability.py catches it)."""
 
 from __future__ import annotations
 
+import json
+import logging
 from typing import Any
 
 import orjson
@@ -14,12 +17,26 @@ from pydantic import ValidationError
 from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse, Response
 
+from store import logs
+
+log = logging.getLogger("api.errors")
+
 
 class ORJSONResponse(JSONResponse):
     """JSON with non-finite floats written as null (orjson's rule), never NaN."""
 
     def render(self, content: Any) -> bytes:
         return orjson.dumps(content, option=orjson.OPT_NON_STR_KEYS)
+
+
+def json_text(value: Any, most: int = 200) -> str:
+    """Any JSON value as short JSON text for a message: integers past 64 bits too (orjson
+    refuses them), cut to ``most`` characters."""
+    try:
+        text = orjson.dumps(value).decode()
+    except TypeError:
+        text = json.dumps(value, default=repr)
+    return text if len(text) <= most else text[: most - 3] + "..."
 
 
 def _message(error: Any) -> str:
@@ -69,12 +86,26 @@ async def _http(request: Request, exc: Exception) -> Response:
     return await http_exception_handler(request, exc)
 
 
+def unavailable(what: str, exc: BaseException) -> dict[str, Any]:
+    """A 503 body: what is down and the request id; the backend's own message (addresses,
+    auth failures) goes to the log only."""
+    request_id = logs.REQUEST_ID.get()
+    log.warning("%s unavailable: %s: %s", what, type(exc).__name__, exc)
+    return {"detail": f"{what} unavailable; request id {request_id}", "request_id": request_id}
+
+
 async def _store_down(_: Request, exc: Exception) -> JSONResponse:
-    return ORJSONResponse({"detail": f"job store unavailable: {exc}"}, status_code=503)
+    return ORJSONResponse(unavailable("job store", exc), status_code=503)
 
 
 async def _queue_down(_: Request, exc: Exception) -> JSONResponse:
-    return ORJSONResponse({"detail": f"job queue unavailable: {exc}"}, status_code=503)
+    return ORJSONResponse(unavailable("job queue", exc), status_code=503)
+
+
+def internal_error(request_id: str) -> ORJSONResponse:
+    """The answer to an unexpected error: a JSON 500 with the request id and no internals."""
+    detail = f"internal error; the server logged it with request id {request_id}"
+    return ORJSONResponse({"detail": detail, "request_id": request_id}, status_code=500)
 
 
 def add_exception_handlers(app: FastAPI) -> None:

@@ -38,6 +38,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.errors import internal_error
 from store import durations, logs
 from store.async_store import AsyncJobStore
 from store.ids import id_horizon
@@ -104,10 +105,10 @@ class RequestObserver:
         try:
             await self.app(scope, receive, send_with_id)
         except Exception:
-            if status is None:
-                status = 500
-                self._observe(scope, status, time.perf_counter() - start)
-            raise
+            if status is not None:  # the response has begun: nothing else can be said
+                raise
+            log.exception("unhandled error in %s %s", scope["method"], scope["path"])
+            await internal_error(request_id)(scope, receive, send_with_id)
         finally:
             self._log(scope, status or 500, time.perf_counter() - start)
             logs.REQUEST_ID.reset(token)

@@ -11,6 +11,7 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from api.auth import AUTH_RESPONSES
 from api.deps import JobDep, SettingsDep, StoreDep
+from api.errors import unavailable
 from engine.spec import MAX_ITERATIONS
 from store.async_store import AsyncJobStore
 from store.codec import dumps
@@ -63,7 +64,7 @@ async def job_events(
             current = await store.get(job.id)
         yield ServerSentEvent(event="end", data='{"status":null,"reason":"deleted"}')
     except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
-        detail = dumps({"detail": f"job store unavailable: {exc}"}).decode()
+        detail = dumps(unavailable("job store", exc)).decode()
         yield ServerSentEvent(event="error", data=detail)
 
 
