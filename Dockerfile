@@ -22,4 +22,4 @@ COPY scripts ./scripts
 USER initlab
 EXPOSE 8000
 # the API logs each request itself (api.access, with its request and job ids)
-CMD ["uvicorn", "api.main:app", "--host", "0.0.0.0", "--port", "8000", "--no-access-log"]
+CMD ["python", "-m", "api.server", "--host", "0.0.0.0", "--port", "8000"]

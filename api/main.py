@@ -11,6 +11,7 @@ from fastapi.routing import APIRoute
 
 from api.auth import KEY_HEADER, SHARE_HEADER, KeyRing
 from api.errors import add_exception_handlers
+from api.hosts import add_host_checks
 from api.limits import BodyLimit
 from api.observability import add_observability
 from api.routes import api_router, prometheus
@@ -56,6 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         allow_headers=["Content-Type", "Last-Event-ID", KEY_HEADER, SHARE_HEADER],
         expose_headers=["Location", "Retry-After"],
     )
+    add_host_checks(app, settings)
     add_exception_handlers(app)
     add_observability(app, settings)  # request ids, JSON logs, request histogram (outermost)
     app.include_router(api_router)

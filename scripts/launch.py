@@ -104,10 +104,10 @@ class Api(NamedTuple):
 def api_server(
     env: Mapping[str, str], log: Path, host: str = "127.0.0.1", port: int | None = None
 ) -> Iterator[Api]:
-    """uvicorn serving api.main:app (settings from ``env``), yielded once it answers."""
+    """``python -m api.server`` (settings from ``env``), yielded once it answers."""
     port = port or free_port(host)
-    serve = ["api.main:app", "--host", host, "--port", str(port), "--no-access-log"]
-    argv = [sys.executable, "-m", "uvicorn", *serve]  # api.access logs requests with their ids
+    # api.server: uvicorn with the connection limits and proxy trust of the settings
+    argv = [sys.executable, "-m", "api.server", "--host", host, "--port", str(port)]
     process = start_process([*argv, "--log-level", "warning"], env, log)
     url = f"http://{host}:{port}"
     try:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from scripts.redis_server import RedisServer, die_with_parent, free_port, port_is_free
 from store.lanes import LANES
-from store.settings import get_settings
+from store.settings import get_settings, redacted_url
 
 ROOT = Path(__file__).resolve().parent.parent
 STOP_TIMEOUT = 15.0  # seconds a child gets to stop before it is killed
@@ -69,9 +69,11 @@ def main() -> int:
                   "are not served by this run")  # fmt: skip
         redis_server = RedisServer(port, data_dir, persist=True).start()
         env["REDIS_URL"] = redis_server.url
-        print(f"serve: started redis-server at {redis_server.url} (data in {data_dir})")
+        print(
+            f"serve: started redis-server at {redacted_url(redis_server.url)} (data in {data_dir})"
+        )
     else:
-        print(f"serve: using Redis at {env['REDIS_URL']}")
+        print(f"serve: using Redis at {redacted_url(env['REDIS_URL'])}")
 
     stopping = False
 
@@ -90,8 +92,8 @@ def main() -> int:
     ]
     children = [
         *workers,
-        start("api", [py, "-m", "uvicorn", "api.main:app", "--host", settings.api_host,
-                      "--port", str(settings.api_port), "--no-access-log"], env),
+        start("api", [py, "-m", "api.server", "--host", settings.api_host,
+                      "--port", str(settings.api_port)], env),
     ]  # fmt: skip
     base = f"http://{settings.api_host}:{settings.api_port}"
     if wait_until_up(f"{base}/healthz", children[-1][1]):

