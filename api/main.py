@@ -46,6 +46,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="1.0.0",
         lifespan=lifespan,
         generate_unique_id_function=operation_id,
+        docs_url=None,  # api/routes/docs.py serves /docs with no CDN
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.keyring = KeyRing(settings.api_keys)  # no keys: auth is off

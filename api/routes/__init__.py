@@ -2,9 +2,20 @@
 
 from fastapi import APIRouter
 
-from api.routes import catalog, datasets, events, health, jobs, pages, plots, share, sweeps
+from api.routes import (
+    catalog,
+    datasets,
+    docs,
+    events,
+    health,
+    jobs,
+    pages,
+    plots,
+    share,
+    sweeps,
+)  # fmt: skip
 
 api_router = APIRouter()
 # pages last: it ends with a catch-all for static files
-for module in (jobs, share, events, plots, sweeps, datasets, catalog, health, pages):
+for module in (jobs, share, events, plots, sweeps, datasets, catalog, health, docs, pages):
     api_router.include_router(module.router)

@@ -25,6 +25,20 @@ MEDIA_TYPES = {
     ".json": "application/json",
 }
 REVALIDATE = {"Cache-Control": "no-cache"}  # small files that change with the code
+# the page and its embeds run only the app's own code: scripts, styles, data and frames from
+# this origin (plotly sets inline styles on its SVG, hence style-src 'unsafe-inline'); no
+# Referer carries a page's URL, share token included, to another site
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data: blob:; connect-src 'self'; font-src 'self'; object-src 'none'; "
+    "base-uri 'none'; form-action 'self'"
+)
+PAGE_HEADERS = {
+    **REVALIDATE,
+    "Content-Security-Policy": CSP,
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+}
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
@@ -43,7 +57,7 @@ def plotly_js() -> Path | None:
 @router.get("/")
 async def page() -> FileResponse:
     """The reference page: every figure of the article, live from the API."""
-    return FileResponse(STATIC / "index.html", media_type="text/html", headers=REVALIDATE)
+    return FileResponse(STATIC / "index.html", media_type="text/html", headers=PAGE_HEADERS)
 
 
 @router.get("/embed/{view}")
@@ -51,7 +65,7 @@ async def embed(view: str) -> FileResponse:
     """One figure of one job with minimal chrome, for an iframe: ``/embed/cost?job=ID``."""
     if view not in EMBED_VIEWS:
         raise HTTPException(404, f"unknown embed view {view!r}; known: {', '.join(EMBED_VIEWS)}")
-    return FileResponse(STATIC / "embed.html", media_type="text/html", headers=REVALIDATE)
+    return FileResponse(STATIC / "embed.html", media_type="text/html", headers=PAGE_HEADERS)
 
 
 @router.get("/static/vendor/plotly.min.js")
