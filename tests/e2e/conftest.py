@@ -50,11 +50,14 @@ def http(site: str) -> Iterator[httpx.Client]:
 
 @pytest.fixture
 def page(browser: Any, site: str) -> Iterator[Any]:
-    """A fresh tab; browser errors fail the test (a 404 the page expects is not one)."""
+    """A fresh tab; browser errors and CSP refusals fail the test (a 404 the page expects is
+    not one)."""
     context = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=site)
     tab = context.new_page()
     errors: list[str] = []
     tab.on("pageerror", lambda error: errors.append(str(error)))
+    # a Content-Security-Policy refusal is only a console message; it fails the test too
+    tab.on("console", lambda m: "Content Security Policy" in m.text and errors.append(m.text))
     tab.set_default_timeout(60_000)
     yield tab
     context.close()
