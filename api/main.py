@@ -15,6 +15,7 @@ from api.hosts import add_host_checks
 from api.limits import BodyLimit
 from api.observability import add_observability
 from api.routes import api_router, prometheus
+from api.services.theory import TheoryPool
 from store.async_limits import AsyncLimits
 from store.async_store import AsyncJobStore, connect
 from store.queue import make_celery
@@ -34,9 +35,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.store = AsyncJobStore(client, settings.heartbeat_grace_seconds)
         app.state.limits = AsyncLimits(client)
         app.state.celery = make_celery(settings)
+        app.state.theory = TheoryPool(settings.theory_processes, settings.worker_memory_bytes)
         try:
             yield
         finally:
+            app.state.theory.close()
             app.state.celery.close()
             await client.aclose()
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 
 from api.auth import AUTH_RESPONSES, require_key
 from api.deps import resolve_spec
-from api.limits import TOO_LARGE
-from api.models import PresetsPublic
+from api.limits import BUSY, TOO_LARGE, SubmissionLimit
+from api.models import Message, PresetsPublic
+from api.services.theory import TheoryPool
 from engine.spec import SpecRequest
 from store.keys import ACTIVE, FINAL, STATUSES
 
@@ -48,13 +49,17 @@ def read_presets() -> PresetsPublic:
     return _presets()
 
 
-@router.post("/theory/variance", responses=TOO_LARGE)
-def variance(body: SpecRequest) -> dict[str, Any]:
+@router.post(
+    "/theory/variance",
+    responses={**TOO_LARGE, **BUSY, 503: {"model": Message}},
+    dependencies=[SubmissionLimit],
+)
+async def variance(body: SpecRequest, request: Request) -> dict[str, Any]:
     """Predicted forward and backward variance per layer beside the measured one, at init.
 
-    Nothing is trained, so the spec's iterations do not count toward the work budget.
+    Nothing is trained, so the spec's iterations do not count toward the work budget; the
+    memory budget holds, and each request counts against the submission rate limit.
     """
-    from engine.theory import variance_report
-
     at_init = body.model_copy(update={"training": {**(body.training or {}), "iterations": 0}})
-    return variance_report(resolve_spec(at_init))
+    pool: TheoryPool = request.app.state.theory
+    return await pool.variance(resolve_spec(at_init))

@@ -127,3 +127,11 @@ def test_the_one_command_start_prints_no_password(tmp_path: Path) -> None:
             os.killpg(process.pid, signal.SIGKILL)
             output, _ = process.communicate()
     assert secret.encode() not in output
+
+
+def test_theory_requests_count_against_the_submission_rate_limit(strict_api: str) -> None:
+    body = {"preset": "playground"}
+    codes = [
+        httpx.post(f"{strict_api}/v1/theory/variance", json=body).status_code for _ in range(5)
+    ]
+    assert codes.count(200) <= 3 and 429 in codes, codes
