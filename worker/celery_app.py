@@ -23,6 +23,7 @@ from kombu import Exchange, Queue  # noqa: E402
 
 from store import logs  # noqa: E402
 from store.lanes import worker_queues  # noqa: E402
+from store.memory import cap_address_space  # noqa: E402
 from store.queue import RUN_JOB, make_celery  # noqa: E402
 
 logs.JOB_TASKS.add(RUN_JOB)  # its task id is the job id: its log lines carry it
@@ -41,6 +42,12 @@ def _limit_blas_threads(**_: object) -> None:
     from threadpoolctl import threadpool_limits
 
     threadpool_limits(get_settings().worker_blas_threads)
+
+
+@worker_process_init.connect
+def _cap_memory(**_: object) -> None:
+    """A job over WORKER_MEMORY_BYTES fails with MemoryError; the process lives on."""
+    cap_address_space(get_settings().worker_memory_bytes)
 
 
 app = make_celery(get_settings(), include=["worker.tasks"])

@@ -25,6 +25,7 @@ from engine.train import Training
 from store.codec import dumps
 from store.jobs import Job
 from store.logs import job_context
+from store.memory import out_of_memory
 from store.settings import Settings
 from store.sync_store import JobStore
 
@@ -230,6 +231,8 @@ def _run(
         message = str(exc)[:2000] or type(exc).__name__
         if isinstance(exc, SoftTimeLimitExceeded):
             message = f"ran over the time limit of {settings.task_soft_time_limit} s"
+        elif isinstance(exc, MemoryError):
+            message = out_of_memory(settings.worker_memory_bytes)
         error = {"type": type(exc).__name__, "message": message}
         try:
             if not writer.broken:  # records after a failed write would leave a gap
