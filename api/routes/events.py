@@ -12,6 +12,7 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 from api.auth import AUTH_RESPONSES
 from api.deps import JobDep, SettingsDep, StoreDep
 from api.errors import unavailable
+from api.numbers import Count
 from engine.spec import MAX_ITERATIONS
 from store.async_store import AsyncJobStore
 from store.codec import dumps
@@ -81,11 +82,11 @@ async def stream_events(
     store: StoreDep,
     settings: SettingsDep,
     last_event_id_header: Annotated[
-        int | None,
+        Count | None,
         Header(alias="Last-Event-ID", ge=0, le=MAX_ITERATIONS, description="resume after it"),
     ] = None,
     last_event_id: Annotated[
-        int | None,
+        Count | None,
         Query(
             ge=0, le=MAX_ITERATIONS, description="as the header, for clients without EventSource"
         ),

@@ -20,6 +20,7 @@ from api.models import (
     MetricsPublic,
     ParametersPublic,
 )
+from api.numbers import Count
 from api.services.submission import submit
 from engine.spec import DATASETS_IMAGE
 from store.async_lanes import standing
@@ -61,7 +62,7 @@ async def list_jobs(
     settings: SettingsDep,
     caller: CallerDep,
     status: JobStatus | None = None,
-    limit: Annotated[int | None, Query(ge=1, description="page size")] = None,
+    limit: Annotated[Count | None, Query(ge=1, description="page size")] = None,
     cursor: Annotated[str | None, Query(pattern=JOB_ID.pattern, description="`next`")] = None,
 ) -> JobsPublic:
     """Jobs, newest first, one page at a time; filter by ``status``. With auth on, the
@@ -83,11 +84,11 @@ async def read_metrics(
     job: JobDep,
     store: StoreDep,
     settings: SettingsDep,
-    start: Annotated[int, Query(ge=0, description="first iteration")] = 0,
-    stop: Annotated[int | None, Query(ge=0, description="last iteration (inclusive)")] = None,
-    every: Annotated[int, Query(ge=1, description="keep every k-th record")] = 1,
+    start: Annotated[Count, Query(ge=0, description="first iteration")] = 0,
+    stop: Annotated[Count | None, Query(ge=0, description="last iteration (inclusive)")] = None,
+    every: Annotated[Count, Query(ge=1, description="keep every k-th record")] = 1,
     fields: Annotated[str | None, Query(description="comma list of record keys")] = None,
-    limit: Annotated[int | None, Query(ge=1, description="records per page")] = None,
+    limit: Annotated[Count | None, Query(ge=1, description="records per page")] = None,
 ) -> Response:
     """Recorded statistics by iteration range, downsampled and trimmed to some keys.
 
@@ -133,7 +134,7 @@ def _record_fields(fields: str | None) -> set[str] | None:
 async def read_parameters(
     job: JobDep,
     store: StoreDep,
-    iteration: Annotated[int | None, Query(ge=0, description="default: the last")] = None,
+    iteration: Annotated[Count | None, Query(ge=0, description="default: the last")] = None,
 ) -> Response:
     """Weights and biases at a snapshot: iteration 0, the last, and every record.parameters."""
     snapshot, available = await store.parameters(job.id, iteration)

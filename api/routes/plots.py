@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from api.auth import AUTH_RESPONSES
 from api.deps import JobDep, ReaderDep, StoreDep
 from api.models import Message
+from api.numbers import Count
 from store.async_store import AsyncJobStore
 from store.codec import loads
 from store.jobs import Job
@@ -134,7 +135,7 @@ async def read_plot(
     caller: ReaderDep,
     name: str,
     iteration: Annotated[
-        int | None, Query(ge=0, description="draw the state at this iteration; default the last")
+        Count | None, Query(ge=0, description="draw the state at this iteration; default the last")
     ] = None,
     field: Annotated[HistogramField, Query(description="histograms: which statistic")] = (
         "activations"

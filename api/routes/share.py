@@ -11,6 +11,7 @@ from fastapi import APIRouter, HTTPException, Query
 from api.auth import AUTH_RESPONSES, sign_share
 from api.deps import OwnedJobDep, SettingsDep
 from api.models import Message, SharePublic
+from api.numbers import Count
 from api.routes.pages import EMBED_VIEWS
 from api.routes.plots import PLOTS
 from store.settings import MAX_SHARE_SECONDS
@@ -42,7 +43,7 @@ async def share_job(
     job: OwnedJobDep,
     settings: SettingsDep,
     expires_in: Annotated[
-        int | None,
+        Count | None,
         Query(ge=1, le=MAX_SHARE_SECONDS, description="seconds; default SHARE_TTL_SECONDS"),
     ] = None,
 ) -> SharePublic:

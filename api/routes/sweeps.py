@@ -11,6 +11,7 @@ from api.deps import CallerDep, CeleryDep, SettingsDep, StoreDep
 from api.errors import ORJSONResponse
 from api.limits import SUBMISSION, QuotaDep
 from api.models import Message, SweepPublic, SweepsPublic
+from api.numbers import Count
 from api.services import sweeps as sweeps_service
 from api.services.sweeps import sweep_public, sweeps_public
 from engine.sweep import SweepCreate
@@ -75,7 +76,7 @@ async def create_sweep(
 async def list_sweeps(
     sweeps: SweepStoreDep,
     caller: CallerDep,
-    limit: Annotated[int, Query(ge=1, le=PAGE_MAX, description="page size")] = PAGE_DEFAULT,
+    limit: Annotated[Count, Query(ge=1, le=PAGE_MAX, description="page size")] = PAGE_DEFAULT,
     cursor: Annotated[str | None, Query(pattern=JOB_ID.pattern, description="`next`")] = None,
 ) -> SweepsPublic:
     """Sweeps, newest first, one page at a time (with auth on, the caller's own)."""

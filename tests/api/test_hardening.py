@@ -65,3 +65,28 @@ def test_the_docs_load_nothing_from_another_origin(client: TestClient) -> None:
     assert sources and all(src.startswith("/") for src in sources), sources
     for src in sources:
         assert client.get(src).status_code == 200, src
+
+
+SPELLINGS = ["007", "+5", " 5", "1_000", "5.0", "²", "٣", "9" * 30]
+
+
+@pytest.mark.parametrize("spelling", SPELLINGS)
+def test_a_number_in_a_query_or_header_has_one_spelling(client: TestClient, spelling: str) -> None:
+    job_id = client.post("/v1/jobs", json={"training": {"iterations": 0}}).json()["id"]
+    reads = [
+        ("/v1/jobs", {"limit": spelling}, {}, ["query", "limit"]),
+        ("/v1/sweeps", {"limit": spelling}, {}, ["query", "limit"]),
+        (f"/v1/jobs/{job_id}/metrics", {"start": spelling}, {}, ["query", "start"]),
+        (f"/v1/jobs/{job_id}/parameters", {"iteration": spelling}, {}, ["query", "iteration"]),
+        (
+            f"/v1/jobs/{job_id}/events",
+            {},
+            {"Last-Event-ID": spelling.encode()},
+            ["header", "Last-Event-ID"],
+        ),
+    ]
+    for path, params, headers, loc in reads:
+        response = client.get(path, params=params, headers=headers)
+        assert response.status_code == 422, (path, spelling, response.text)
+        assert loc in [error["loc"] for error in response.json()["detail"]], response.text
+    assert client.get("/v1/jobs", params={"limit": "5"}).status_code == 200
