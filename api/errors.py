@@ -91,7 +91,8 @@ def unavailable(what: str, exc: BaseException) -> dict[str, Any]:
     auth failures) goes to the log only."""
     request_id = logs.REQUEST_ID.get()
     log.warning("%s unavailable: %s: %s", what, type(exc).__name__, exc)
-    return {"detail": f"{what} unavailable; request id {request_id}", "request_id": request_id}
+    detail = f"{what} unavailable: retry later (request id {request_id})"
+    return {"detail": detail, "request_id": request_id}
 
 
 async def _store_down(_: Request, exc: Exception) -> JSONResponse:
