@@ -31,6 +31,7 @@ class Resolved(Protocol):
     @property
     def batch_size(self) -> int: ...
 
+
 # 40 MB of float32 weights: a thousand times the MNIST figure's 0.5 M, enough for every preset
 MAX_PARAMETERS = 10_000_000
 # 128 MB as float32: e.g. a batch of 10,000 through layers of 3,200 units

@@ -24,7 +24,6 @@ from pydantic import (
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from engine import budget
-
 from engine.vocabulary import (
     DATASETS,
     DATASETS_IMAGE,
