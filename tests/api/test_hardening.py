@@ -90,3 +90,10 @@ def test_a_number_in_a_query_or_header_has_one_spelling(client: TestClient, spel
         assert response.status_code == 422, (path, spelling, response.text)
         assert loc in [error["loc"] for error in response.json()["detail"]], response.text
     assert client.get("/v1/jobs", params={"limit": "5"}).status_code == 200
+
+
+def test_trusted_hosts_refuse_another_host(api_settings: Settings) -> None:
+    settings = api_settings.model_copy(update={"trusted_hosts": ["api.example.org"]})
+    with TestClient(create_app(settings), base_url="http://api.example.org") as client:
+        assert client.get("/healthz").status_code == 200
+        assert client.get("/healthz", headers={"Host": "evil.example"}).status_code == 400
