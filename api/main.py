@@ -14,6 +14,7 @@ from api.errors import add_exception_handlers
 from api.limits import BodyLimit
 from api.observability import add_observability
 from api.routes import api_router, prometheus
+from api.streams.hub import Hub
 from store.async_limits import AsyncLimits
 from store.async_store import AsyncJobStore, connect
 from store.queue import make_celery
@@ -29,13 +30,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        client = connect(settings.redis_url)
-        app.state.store = AsyncJobStore(client, settings.heartbeat_grace_seconds)
+        client = connect(
+            settings.redis_url, settings.redis_max_connections, settings.redis_pool_timeout
+        )
+        app.state.store = store = AsyncJobStore(client, settings.heartbeat_grace_seconds)
+        app.state.hub = hub = Hub(
+            store,
+            block_ms=settings.sse_block_ms,
+            keepalive=settings.sse_keepalive_seconds,
+            cache_mb=settings.replay_cache_mb,
+            live_mb=settings.stream_live_mb,
+        )
         app.state.limits = AsyncLimits(client)
         app.state.celery = make_celery(settings)
         try:
             yield
         finally:
+            await hub.close()
             app.state.celery.close()
             await client.aclose()
 
