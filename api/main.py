@@ -10,6 +10,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
 
 from api.auth import KEY_HEADER, SHARE_HEADER, KeyRing
+from api.compression import Compression
 from api.errors import add_exception_handlers
 from api.limits import BodyLimit
 from api.observability import add_observability
@@ -64,9 +65,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         CORSMiddleware,
         allow_origins=settings.cors_origins,
         allow_methods=["GET", "POST", "DELETE"],
-        allow_headers=["Content-Type", "Last-Event-ID", KEY_HEADER, SHARE_HEADER],
-        expose_headers=["Location", "Retry-After"],
+        allow_headers=["Content-Type", "Last-Event-ID", "If-None-Match", KEY_HEADER, SHARE_HEADER],
+        expose_headers=["Location", "Retry-After", "ETag"],
     )
+    app.add_middleware(Compression)  # zstd, br or gzip, as the client accepts
     add_exception_handlers(app)
     add_observability(app, settings)  # request ids, JSON logs, request histogram (outermost)
     app.include_router(api_router)

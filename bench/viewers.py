@@ -34,6 +34,7 @@ import redis
 import zstandard
 
 from bench.jobs import bench_stack, fresh, pct, submit, wait_done
+from store.keys import FINAL
 
 QUEUE = "initlab-viewers"
 PLAYGROUND = {"preset": "playground"}
@@ -118,6 +119,17 @@ async def view(host: str, port: int, path: str, accept: str, viewer: Viewer) -> 
         viewer.error = viewer.error or "no end event"
 
 
+def wait_ended(http: httpx.Client, job_id: str, timeout: float = 120.0) -> None:
+    """Until the job has ended; answers other than 200 (a 503 under load) are asked again."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        response = http.get(f"/v1/jobs/{job_id}")
+        if response.status_code == 200 and response.json()["status"] in FINAL:
+            return
+        time.sleep(0.05)
+    raise TimeoutError(f"job {job_id} did not end in {timeout:g} s")
+
+
 def rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -178,7 +190,9 @@ async def scenario(
     path = f"/v1/jobs/{job_id}/events"
     tasks = [asyncio.create_task(view(host, port, path, args.accept, v)) for v in viewers]
     if start_job is not None:
-        while sum(v.first_byte is not None for v in viewers) < n and time.perf_counter() - t0 < 60:
+        while time.perf_counter() - t0 < 60:  # every viewer connected (or failed)
+            if all(v.first_byte is not None or v.ended is not None for v in viewers):
+                break
             await asyncio.sleep(0.05)
         await start_job()
         released = time.perf_counter()  # the live job runs now: "all ended" counts from here
@@ -223,7 +237,7 @@ async def run(args: argparse.Namespace) -> list[dict[str, Any]]:
             job = submit(http, fresh(PLAYGROUND))
 
             async def release() -> None:  # every viewer is connected: let the job run
-                await asyncio.to_thread(wait_done, http, blocker["id"])
+                await asyncio.to_thread(wait_ended, http, blocker["id"])
 
             r = await scenario(stack.api.url, pid, client, job["id"], args.live, args, release)
             results.append({**r, "name": f"live, {args.live}"})
