@@ -5,6 +5,7 @@ Every viewer of a job in this process shares one feed of its events (api/streams
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Iterator
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request
@@ -14,7 +15,7 @@ from api.auth import AUTH_RESPONSES
 from api.deps import JobDep, SettingsDep
 from api.encodings import negotiate, stream_coder
 from api.streams.hub import MB, Hub
-from api.streams.viewer import viewer_body
+from api.streams.viewer import ready_replay, slices, viewer_body
 from engine.spec import MAX_ITERATIONS
 
 router = APIRouter(prefix="/v1/jobs", tags=["events"], responses=AUTH_RESPONSES)
@@ -62,13 +63,21 @@ async def stream_events(
     after = last_event_id_header if last_event_id_header is not None else last_event_id
     hub: Hub = request.app.state.hub
     coding = negotiate(request.headers.get("accept-encoding"))
-    coder = stream_coder(coding) if coding is not None else None
     lag = int(settings.stream_viewer_lag_mb * MB)
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no", "Vary": "Accept-Encoding"}
     if coding is not None:
         headers["Content-Encoding"] = coding
+    media = "text/event-stream; charset=utf-8"
+    body = ready_replay(hub, job, after, coding)
+    if body is not None:  # one shared copy, sent in slices
+        headers["Content-Length"] = str(len(body))
+        return StreamingResponse(iter_async(slices(body)), media_type=media, headers=headers)
+    coder = stream_coder(coding) if coding is not None else None
     return StreamingResponse(
-        viewer_body(hub, job, after, lag, coding, coder),
-        media_type="text/event-stream; charset=utf-8",
-        headers=headers,
+        viewer_body(hub, job, after, lag, coding, coder), media_type=media, headers=headers
     )
+
+
+async def iter_async(parts: Iterator[memoryview]) -> AsyncIterator[memoryview]:
+    for part in parts:
+        yield part

@@ -48,6 +48,7 @@ class Feed:
         self.done = False
         self.failed = False
         self.viewers = 0
+        self.body: bytes | None = None  # once frozen: every event, joined (``events`` empty)
         self.compressed: dict[str, bytes] = {}
         self._locks: dict[str, asyncio.Lock] = {}
         self._wake = asyncio.Event()
@@ -59,8 +60,9 @@ class Feed:
         self._add(event, self.last + 0.5)
 
     def add_record(self, iteration: int, raw: bytes) -> None:
+        """Record ``iteration``: its stored JSON, or its whole event when it starts ``id: ``."""
         self.last = iteration
-        self._add(sse("record", raw, iteration), iteration)
+        self._add(raw if raw.startswith(b"id: ") else sse("record", raw, iteration), iteration)
 
     def end(self, event: bytes, *, failed: bool = False) -> None:
         """The last event (``end``, or ``error`` with ``failed``: such a feed is never kept)."""
@@ -85,10 +87,22 @@ class Feed:
 
     # ------------------------------------------------------------------ reading (the viewers)
 
+    def freeze(self) -> None:
+        """Join a complete feed's events into one body, read by slices from then on."""
+        assert self.complete and self.body is None
+        self.body = b"".join(self.events)
+        self.events = []
+
     @property
     def count(self) -> int:
         """Events in the whole stream so far (kept or dropped)."""
-        return self.base + len(self.events)
+        return self.base + len(self.positions)
+
+    def first(self) -> bytes:
+        """The first event kept (b"" if none)."""
+        if self.body is not None:
+            return self.body[self.offsets[0] : self.offsets[1]]
+        return self.events[0] if self.events else b""
 
     @property
     def size(self) -> int:
@@ -109,19 +123,19 @@ class Feed:
     def offset(self, index: int) -> int:
         return self.offsets[max(index - self.base, 0)]
 
-    def read(self, index: int, most: int) -> tuple[bytes, int, int | None]:
+    def read(self, index: int, most: int) -> tuple[bytes | memoryview, int, int | None]:
         """(events from ``index`` up to ``most`` bytes (one at least), the next index, the last
-        record iteration among them or None)."""
+        record iteration among them or None). A frozen feed gives a slice of its body."""
         i = index - self.base
-        j, total = i, 0
-        while j < len(self.events) and (j == i or total + len(self.events[j]) <= most):
-            total += len(self.events[j])
-            j += 1
+        start = self.offsets[i]
+        j = min(max(bisect_right(self.offsets, start + most) - 1, i + 1), len(self.positions))
         last = None
         for k in range(j - 1, i - 1, -1):
-            if self.events[k].startswith(b"id: "):
+            if self.positions[k] == int(self.positions[k]):  # a record's: status and end are x.5
                 last = int(self.positions[k])
                 break
+        if self.body is not None:
+            return memoryview(self.body)[start : self.offsets[j]], self.base + j, last
         return b"".join(self.events[i:j]), self.base + j, last
 
     async def wait(self, index: int, timeout: float) -> None:
@@ -137,6 +151,6 @@ class Feed:
         lock = self._locks.setdefault(coding, asyncio.Lock())
         async with lock:
             if coding not in self.compressed:
-                body = b"".join(self.events)
+                body = self.body if self.body is not None else b"".join(self.events)
                 self.compressed[coding] = await asyncio.to_thread(compress, coding, body)
         return self.compressed[coding]

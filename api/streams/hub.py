@@ -55,6 +55,13 @@ class Hub:
         self._building: dict[str, asyncio.Task[Feed]] = {}
         self._followers: set[asyncio.Task[None]] = set()
 
+    def cached(self, job_id: str) -> Feed | None:
+        """A finished job's kept feed, if this process has it."""
+        feed = self.finished.get(job_id)
+        if feed is not None:
+            self.finished.move_to_end(job_id)
+        return feed
+
     async def feed(self, job: Job) -> Feed:
         """The shared feed of ``job`` (as the route just read it)."""
         if (cached := self.finished.get(job.id)) is not None:
@@ -94,10 +101,21 @@ class Hub:
             del self._building[job.id]
 
     def _keep(self, feed: Feed) -> None:
-        """Into the LRU of finished feeds, when complete and within the cache's size."""
+        """Into the LRU of finished feeds, when complete and within the cache's size.
+
+        A followed feed is kept as a replay reads it: its final status, its records, its end
+        (the events' bytes are shared, not copied).
+        """
         if not feed.complete or feed.size > self.cache_bytes:
             return
-        self.finished[feed.job_id] = feed
+        replay = Feed(feed.job_id, self.cache_bytes)
+        replay.add_status(feed.status)
+        for event, position in zip(feed.events, feed.positions, strict=True):
+            if event.startswith(b"id: "):
+                replay.add_record(int(position), event)
+        replay.end(feed.events[-1])
+        replay.freeze()
+        self.finished[feed.job_id] = replay
         self.trim()
 
     def trim(self) -> None:

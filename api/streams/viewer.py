@@ -10,7 +10,7 @@ from there.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 from api.encodings import StreamCoder
 from api.streams.feed import PING, START, Feed, sse
@@ -27,14 +27,13 @@ def resume_event(last: int, why: str) -> bytes:
 
 
 async def feed_events(
-    hub: Hub, feed: Feed, job: Job, after: int | None, lag: int
-) -> AsyncIterator[bytes]:
-    """The events a viewer gets: from the feed's start (``after`` None) or after a record."""
+    hub: Hub, feed: Feed, job: Job, after: int | None, lag: int, index: int | None = None
+) -> AsyncIterator[bytes | memoryview]:
+    """The events a viewer gets: from the feed's start (``after`` None) or after a record, or
+    from event ``index`` on."""
     last = START if after is None else after
-    if after is not None:
-        yield job_status(job)
     joined = feed.offsets[-1]  # what had arrived when this viewer joined
-    index = feed.start_after(last)
+    index = feed.start_after(last) if index is None else index
     while True:
         if index is None or index < feed.base:  # not (or no longer) in the kept window
             index = feed.start_after(last)
@@ -66,24 +65,45 @@ async def feed_events(
                 yield PING
 
 
+def slices(body: bytes) -> Iterator[memoryview]:
+    view = memoryview(body)
+    return (view[start : start + CHUNK] for start in range(0, len(body), CHUNK))
+
+
+def ready_replay(hub: Hub, job: Job, after: int | None, coding: str | None) -> bytes | None:
+    """The whole body of a replay from the start, when this process has it ready: it goes out
+    with a ``Content-Length``, in slices of that one copy."""
+    feed = hub.cached(job.id) if after is None and job.final else None
+    if feed is None:
+        return None
+    return feed.body if coding is None else feed.compressed.get(coding)
+
+
 async def viewer_body(
     hub: Hub, job: Job, after: int | None, lag: int, coding: str | None, coder: StreamCoder | None
-) -> AsyncIterator[bytes]:
+) -> AsyncIterator[bytes | memoryview]:
     """The response body of one viewer, in ``coding`` (``coder`` compresses it chunk by chunk).
 
     A complete feed viewed from its start in a coding goes out as its one compressed copy.
     """
+    status = job_status(job)
+    # the status first, before a replay's feed is ready (a compressed replay is one copy)
+    early = after is not None or (job.final and coder is None)
+    if early:
+        yield coder.chunk(status) if coder is not None else status
     feed = await hub.feed(job)
     feed.viewers += 1
     try:
-        if after is None and coding is not None and feed.complete:
-            body = await feed.compressed_body(coding)
+        if after is None and coder is not None and job.final and feed.complete:
+            body = await feed.compressed_body(coding or "")
             hub.trim()  # the cache grew by the copy
-            for start in range(0, len(body), CHUNK):
-                yield body[start : start + CHUNK]
+            for part in slices(body):
+                yield part
             return
-        async for data in feed_events(hub, feed, job, after, lag):
-            yield coder.chunk(data) if coder is not None else data
+        # a replay starts with the job's status, sent already
+        index = 1 if after is None and early and feed.first() == status else None
+        async for data in feed_events(hub, feed, job, after, lag, index):
+            yield coder.chunk(bytes(data)) if coder is not None else data
         if coder is not None:
             yield coder.finish()
     finally:
