@@ -84,7 +84,7 @@ async def read_chunk(reader: asyncio.StreamReader) -> bytes:
 async def view(host: str, port: int, path: str, accept: str, viewer: Viewer) -> None:
     """GET ``path`` over a raw socket, reading the (chunked) body to the end."""
     try:
-        reader, writer = await asyncio.open_connection(host, port)
+        reader, writer = await asyncio.open_connection(host, port, limit=1 << 21)
     except OSError as exc:
         viewer.error = f"connect: {exc}"
         return
@@ -100,7 +100,7 @@ async def view(host: str, port: int, path: str, accept: str, viewer: Viewer) -> 
         decoder = zstandard.ZstdDecompressor().decompressobj() if zstd else None
         chunked = b"transfer-encoding: chunked" in head.lower()
         carry = b"\n"
-        while chunk := await (read_chunk(reader) if chunked else reader.read(1 << 16)):
+        while chunk := await (read_chunk(reader) if chunked else reader.read(1 << 20)):
             if viewer.first_byte is None:
                 viewer.first_byte = time.perf_counter()
             data = decoder.decompress(chunk) if decoder else chunk

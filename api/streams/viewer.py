@@ -23,7 +23,7 @@ CHUNK = 256 * 1024  # bytes per write
 
 def resume_event(last: int, why: str) -> bytes:
     after = None if last == START else last
-    return sse("resume", dumps({"after": after, "detail": why}))
+    return b"retry: 1000\n" + sse("resume", dumps({"after": after, "detail": why}))
 
 
 async def feed_events(
