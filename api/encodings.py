@@ -11,7 +11,7 @@ import zstandard
 
 PREFERRED = ("zstd", "br", "gzip")  # best first, when the client weighs them equally
 # whole bodies are compressed once (then cached or sent); streams per chunk, cheaply
-WHOLE_LEVEL = {"zstd": 6, "br": 5, "gzip": 6}
+WHOLE_LEVEL = {"zstd": 3, "br": 4, "gzip": 5}  # fast: viewers of a replay wait for it
 STREAM_LEVEL = {"zstd": 3, "br": 3, "gzip": 4}
 ZSTD_WINDOW_LOG = 23
 

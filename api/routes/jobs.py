@@ -41,8 +41,9 @@ from store.keys import FINAL, JobStatus
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"], responses=AUTH_RESPONSES)
 
-NOT_FOUND: dict[int | str, dict[str, Any]] = {
-    404: {"model": Message, "description": "no such job"},
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": Message, "description": "no such job"}}
+CACHED: dict[int | str, dict[str, Any]] = {
+    **NOT_FOUND,
     304: {"description": "a finished job's answer, unchanged since the ETag given"},
 }
 JSON = "application/json"
@@ -99,7 +100,7 @@ async def read_job(job: JobDep, store: StoreDep, settings: SettingsDep) -> JobPu
     return JobPublic.of(job, await standing(store.redis, settings, job))
 
 
-@router.get("/{job_id}/metrics", response_model=MetricsPublic, responses=NOT_FOUND)
+@router.get("/{job_id}/metrics", response_model=MetricsPublic, responses=CACHED)
 async def read_metrics(
     request: Request,
     job: JobDep,
@@ -155,7 +156,7 @@ def _record_fields(fields: str | None) -> set[str] | None:
     return names | {"iteration"}
 
 
-@router.get("/{job_id}/parameters", response_model=ParametersPublic, responses=NOT_FOUND)
+@router.get("/{job_id}/parameters", response_model=ParametersPublic, responses=CACHED)
 async def read_parameters(
     request: Request,
     job: JobDep,
@@ -183,7 +184,7 @@ def _shorten(values: list[int], most: int = 20) -> str:
     return f"{', '.join(map(str, head))}, ..., {', '.join(map(str, tail))} ({len(values)} in all)"
 
 
-@router.get("/{job_id}/dataset", response_model=DatasetPublic, responses=NOT_FOUND)
+@router.get("/{job_id}/dataset", response_model=DatasetPublic, responses=CACHED)
 async def read_dataset(
     request: Request, job: JobDep, caller: ReaderDep, store: StoreDep
 ) -> Response:

@@ -127,6 +127,7 @@ async def _histograms(job: Job, store: AsyncJobStore, iteration: int | None, fie
     responses={
         200: {"content": {SVG: {}}, "description": "an SVG image"},
         404: {"model": Message, "description": "no such job, plot, or nothing to draw yet"},
+        304: {"description": "a finished job's plot, unchanged since the ETag given"},
     },
 )
 async def read_plot(
