@@ -10,12 +10,14 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
 
 from api.auth import KEY_HEADER, SHARE_HEADER, KeyRing
+from api.compression import Compression
 from api.errors import add_exception_handlers
 from api.hosts import add_host_checks
 from api.limits import BodyLimit
 from api.observability import add_observability
 from api.routes import api_router, prometheus
 from api.services.theory import TheoryPool
+from api.streams.hub import Hub
 from store.async_limits import AsyncLimits
 from store.async_store import AsyncJobStore, connect
 from store.queue import make_celery
@@ -31,8 +33,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        client = connect(settings.redis_url)
-        app.state.store = AsyncJobStore(client, settings.heartbeat_grace_seconds)
+        client = connect(
+            settings.redis_url, settings.redis_max_connections, settings.redis_pool_timeout
+        )
+        app.state.store = store = AsyncJobStore(client, settings.heartbeat_grace_seconds)
+        app.state.hub = hub = Hub(
+            store,
+            block_ms=settings.sse_block_ms,
+            keepalive=settings.sse_keepalive_seconds,
+            cache_mb=settings.replay_cache_mb,
+            live_mb=settings.stream_live_mb,
+        )
         app.state.limits = AsyncLimits(client)
         app.state.celery = make_celery(settings)
         app.state.theory = TheoryPool(settings.theory_processes, settings.worker_memory_bytes)
@@ -40,6 +51,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             app.state.theory.close()
+            await hub.close()
             app.state.celery.close()
             await client.aclose()
 
@@ -59,10 +71,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         CORSMiddleware,
         allow_origins=settings.cors_origins,
         allow_methods=["GET", "POST", "DELETE"],
-        allow_headers=["Content-Type", "Last-Event-ID", KEY_HEADER, SHARE_HEADER],
-        expose_headers=["Location", "Retry-After"],
+        allow_headers=["Content-Type", "Last-Event-ID", "If-None-Match", KEY_HEADER, SHARE_HEADER],
+        expose_headers=["Location", "Retry-After", "ETag"],
     )
     add_host_checks(app, settings)
+    app.add_middleware(Compression)  # zstd, br or gzip, as the client accepts
     add_exception_handlers(app)
     add_observability(app, settings)  # request ids, JSON logs, request histogram (outermost)
     app.include_router(api_router)

@@ -1,4 +1,5 @@
-"""One command for the whole service: Redis, a Celery worker per lane and the API.
+"""One command for the whole service: Redis, a Celery worker per lane and the API
+(``API_WORKERS`` uvicorn processes, 1 by default).
 
 ``python -m scripts.serve`` (``make serve``). With no ``REDIS_URL`` in the environment it
 starts a real redis-server of its own (port 6380, or a free one; data under
@@ -93,7 +94,8 @@ def main() -> int:
     children = [
         *workers,
         start("api", [py, "-m", "api.server", "--host", settings.api_host,
-                      "--port", str(settings.api_port)], env),
+                      "--port", str(settings.api_port), "--workers", str(settings.api_workers)],
+              env),
     ]  # fmt: skip
     base = f"http://{settings.api_host}:{settings.api_port}"
     if wait_until_up(f"{base}/healthz", children[-1][1]):

@@ -37,15 +37,26 @@ CHUNK = 1000  # stream entries per XRANGE when downsampling
 TRIM_SECONDS = 60.0
 
 
-def connect(url: str) -> aioredis.Redis:
-    """A client that fails fast when Redis is down (the API answers 503 at once)."""
-    return aioredis.Redis.from_url(
-        url,
-        socket_connect_timeout=2,
-        socket_timeout=10,  # above the SSE's XREAD BLOCK
-        retry=Retry(ExponentialBackoff(cap=0.2, base=0.05), retries=2),
-        health_check_interval=30,
+def connect(
+    url: str, max_connections: int | None = None, pool_timeout: float = 10.0
+) -> aioredis.Redis:
+    """A client that fails fast when Redis is down (the API answers 503 at once).
+
+    With ``max_connections``, a bounded pool (BlockingConnectionPool): a caller finding every
+    connection busy waits up to ``pool_timeout`` seconds for one instead of failing.
+    """
+    options: dict[str, Any] = {
+        "socket_connect_timeout": 2,
+        "socket_timeout": 10,  # above the SSE's XREAD BLOCK
+        "retry": Retry(ExponentialBackoff(cap=0.2, base=0.05), retries=2),
+        "health_check_interval": 30,
+    }
+    if max_connections is None:
+        return aioredis.Redis.from_url(url, **options)
+    pool = aioredis.BlockingConnectionPool.from_url(
+        url, max_connections=max_connections, timeout=pool_timeout, **options
     )
+    return aioredis.Redis.from_pool(pool)  # closing the client closes its pool
 
 
 class AsyncJobStore:

@@ -36,6 +36,13 @@ class Settings(BaseSettings):
 
     sse_keepalive_seconds: Seconds = 15.0
     sse_block_ms: Annotated[int, Field(ge=10, le=5000)] = 500  # XREAD BLOCK per poll
+    # event streams (api/streams/): one follower per followed job per API process
+    redis_max_connections: Annotated[int, Field(ge=2, le=1000)] = 20  # per API process
+    redis_pool_timeout: Seconds = 10.0  # a request waits this long for a pooled connection
+    replay_cache_mb: Annotated[float, Field(ge=0)] = 256.0  # finished jobs' streams, LRU
+    stream_live_mb: Annotated[float, Field(gt=0)] = 64.0  # a followed live job's recent events
+    stream_viewer_lag_mb: Annotated[float, Field(gt=0)] = 16.0  # further behind: cut off
+    api_workers: Annotated[int, Field(ge=1, le=64)] = 1  # API processes `make serve` runs
 
     api_host: str = "127.0.0.1"
     api_port: Annotated[int, Field(ge=0, le=65535)] = 8000

@@ -1,26 +1,25 @@
-"""Live records as Server-Sent Events, resumable from ``Last-Event-ID``."""
+"""Live records as Server-Sent Events, resumable from ``Last-Event-ID``.
+
+Every viewer of a job in this process shares one feed of its events (api/streams/).
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Annotated
 
-import redis.exceptions
-from fastapi import APIRouter, Header, Query
-from sse_starlette import EventSourceResponse, ServerSentEvent
+from fastapi import APIRouter, Header, Query, Request
+from fastapi.responses import StreamingResponse
 
 from api.auth import AUTH_RESPONSES
-from api.deps import JobDep, SettingsDep, StoreDep
-from api.errors import unavailable
+from api.deps import JobDep, SettingsDep
+from api.encodings import negotiate, stream_coder
 from api.numbers import Count
+from api.streams.hub import MB, Hub
+from api.streams.viewer import ready_replay, slices, viewer_body
 from engine.spec import MAX_ITERATIONS
-from store.async_store import AsyncJobStore
-from store.codec import dumps
-from store.jobs import Job
 
 router = APIRouter(prefix="/v1/jobs", tags=["events"], responses=AUTH_RESPONSES)
-
-BATCH = 500  # records per read
 
 STREAM_DOC = """\
 `text/event-stream` of
@@ -28,58 +27,27 @@ STREAM_DOC = """\
 - `record`: one record (JSON, README "Records"), its `id` the iteration, in order;
 - `status`: `{status, progress, iteration}` when the job's status changes (first event too);
 - `end`: `{status}` once the job has ended and every record was sent; the stream closes;
-- `error`: `{detail}` if the job store became unreachable; reconnect to resume.
+- `error`: `{detail}` if the job store became unreachable; reconnect to resume;
+- `resume`: `{after, detail}` when this client fell too far behind (it reads more slowly than
+  records arrive); the stream closes: reconnect with `Last-Event-ID` (browsers do it by
+  themselves) to go on after iteration `after`.
 
 Reconnecting with `Last-Event-ID: N` (browsers do it) or `?last_event_id=N` resumes after
-iteration N with no gap and no repeat."""
-
-
-def _status(job: Job) -> ServerSentEvent:
-    data = {"status": job.status, "progress": job.progress, "iteration": job.iteration}
-    return ServerSentEvent(event="status", data=dumps(data).decode())
-
-
-async def job_events(
-    store: AsyncJobStore, job: Job, after: int | None, block_ms: int
-) -> AsyncIterator[ServerSentEvent]:
-    """Status, then records as they are written, until the job ends and all are sent.
-
-    ``job`` is the job as the route just read it; every later turn reads it anew.
-    """
-    current: Job | None = job
-    sent_status = None
-    try:
-        while current is not None:
-            if current.status != sent_status:
-                yield _status(current)
-                sent_status = current.status
-            # a final status is read before the records: every record is written by then
-            wait = None if current.final else block_ms
-            entries = await store.read_after(job.id, after, wait, BATCH)
-            for iteration, raw in entries:
-                yield ServerSentEvent(event="record", id=str(iteration), data=raw.decode())
-                after = iteration
-            if current.final and len(entries) < BATCH:
-                yield ServerSentEvent(event="end", data=dumps({"status": current.status}).decode())
-                return
-            current = await store.get(job.id)
-        yield ServerSentEvent(event="end", data='{"status":null,"reason":"deleted"}')
-    except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
-        detail = dumps(unavailable("job store", exc)).decode()
-        yield ServerSentEvent(event="error", data=detail)
+iteration N with no gap and no repeat. The stream is compressed (zstd, br or gzip, each chunk
+flushed) when `Accept-Encoding` offers one."""
 
 
 @router.get(
     "/{job_id}/events",
-    response_class=EventSourceResponse,
+    response_class=StreamingResponse,
     responses={
         200: {"content": {"text/event-stream": {}}, "description": STREAM_DOC},
         404: {"description": "no such job"},
     },
 )
 async def stream_events(
+    request: Request,
     job: JobDep,
-    store: StoreDep,
     settings: SettingsDep,
     last_event_id_header: Annotated[
         Count | None,
@@ -91,11 +59,26 @@ async def stream_events(
             ge=0, le=MAX_ITERATIONS, description="as the header, for clients without EventSource"
         ),
     ] = None,
-) -> EventSourceResponse:
+) -> StreamingResponse:
     """Live records of a job as Server-Sent Events."""
     after = last_event_id_header if last_event_id_header is not None else last_event_id
-    return EventSourceResponse(
-        job_events(store, job, after, settings.sse_block_ms),
-        ping=settings.sse_keepalive_seconds,
-        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    hub: Hub = request.app.state.hub
+    coding = negotiate(request.headers.get("accept-encoding"))
+    lag = int(settings.stream_viewer_lag_mb * MB)
+    headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no", "Vary": "Accept-Encoding"}
+    if coding is not None:
+        headers["Content-Encoding"] = coding
+    media = "text/event-stream; charset=utf-8"
+    body = ready_replay(hub, job, after, coding)
+    if body is not None:  # one shared copy, sent in slices
+        headers["Content-Length"] = str(len(body))
+        return StreamingResponse(iter_async(slices(body)), media_type=media, headers=headers)
+    coder = stream_coder(coding) if coding is not None else None
+    return StreamingResponse(
+        viewer_body(hub, job, after, lag, coding, coder), media_type=media, headers=headers
     )
+
+
+async def iter_async(parts: Iterator[memoryview]) -> AsyncIterator[memoryview]:
+    for part in parts:
+        yield part

@@ -4,10 +4,21 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, Response
+from fastapi import APIRouter, HTTPException, Query, Request, Response
 
-from api.auth import AUTH_RESPONSES
-from api.deps import CallerDep, CeleryDep, JobDep, OwnedJobDep, SettingsDep, StoreDep, resolve_spec
+from api import caching
+from api.auth import AUTH_RESPONSES, Principal
+from api.compact import EncodingQuery, compact
+from api.deps import (
+    CallerDep,
+    CeleryDep,
+    JobDep,
+    OwnedJobDep,
+    ReaderDep,
+    SettingsDep,
+    StoreDep,
+    resolve_spec,
+)
 from api.errors import invalid
 from api.limits import SUBMISSION, QuotaDep
 from api.models import (
@@ -26,12 +37,23 @@ from engine.spec import DATASETS_IMAGE
 from store.async_lanes import standing
 from store.codec import dumps, record_fields
 from store.ids import JOB_ID
+from store.jobs import Job
 from store.keys import FINAL, JobStatus
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"], responses=AUTH_RESPONSES)
 
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": Message, "description": "no such job"}}
+CACHED: dict[int | str, dict[str, Any]] = {
+    **NOT_FOUND,
+    304: {"description": "a finished job's answer, unchanged since the ETag given"},
+}
 JSON = "application/json"
+
+
+def _answer(body: bytes, job: Job, request: Request, caller: Principal, encoding: str) -> Response:
+    """A stored JSON document about ``job``, in ``encoding``, with its caching headers."""
+    body = compact(body) if encoding == "compact" else body
+    return Response(body, media_type=JSON, headers=caching.headers(job, request, caller.anonymous))
 
 
 @router.post("", **SUBMISSION)
@@ -79,9 +101,11 @@ async def read_job(job: JobDep, store: StoreDep, settings: SettingsDep) -> JobPu
     return JobPublic.of(job, await standing(store.redis, settings, job))
 
 
-@router.get("/{job_id}/metrics", response_model=MetricsPublic, responses=NOT_FOUND)
+@router.get("/{job_id}/metrics", response_model=MetricsPublic, responses=CACHED)
 async def read_metrics(
+    request: Request,
     job: JobDep,
+    caller: ReaderDep,
     store: StoreDep,
     settings: SettingsDep,
     start: Annotated[Count, Query(ge=0, description="first iteration")] = 0,
@@ -89,6 +113,7 @@ async def read_metrics(
     every: Annotated[Count, Query(ge=1, description="keep every k-th record")] = 1,
     fields: Annotated[str | None, Query(description="comma list of record keys")] = None,
     limit: Annotated[Count | None, Query(ge=1, description="records per page")] = None,
+    encoding: EncodingQuery = "json",
 ) -> Response:
     """Recorded statistics by iteration range, downsampled and trimmed to some keys.
 
@@ -97,6 +122,8 @@ async def read_metrics(
     to follow a running job in step with ``every``, ask again from the last iteration
     returned plus ``every`` times the spec's ``record.every``.
     """
+    if (unchanged := caching.not_modified(job, request, caller.anonymous)) is not None:
+        return unchanged
     if stop is not None and stop < start:
         raise invalid(("query", "stop"), f"stop ({stop}) is below start ({start})")
     limit = page_size(limit, settings.metrics_page_default, settings.metrics_page_max, "records")
@@ -108,7 +135,7 @@ async def read_metrics(
         records = [record_fields(r, keep) for r in records]
     parts = (dumps(job.id), dumps(status), b",".join(records), dumps(next_start))
     body = b'{"job_id":%b,"status":%b,"records":[%b],"next":%b}' % parts
-    return Response(body, media_type=JSON)
+    return _answer(body, job, request, caller, encoding)
 
 
 def page_size(limit: int | None, default: int, most: int, what: str) -> int:
@@ -130,20 +157,25 @@ def _record_fields(fields: str | None) -> set[str] | None:
     return names | {"iteration"}
 
 
-@router.get("/{job_id}/parameters", response_model=ParametersPublic, responses=NOT_FOUND)
+@router.get("/{job_id}/parameters", response_model=ParametersPublic, responses=CACHED)
 async def read_parameters(
+    request: Request,
     job: JobDep,
+    caller: ReaderDep,
     store: StoreDep,
     iteration: Annotated[Count | None, Query(ge=0, description="default: the last")] = None,
+    encoding: EncodingQuery = "json",
 ) -> Response:
     """Weights and biases at a snapshot: iteration 0, the last, and every record.parameters."""
+    if (unchanged := caching.not_modified(job, request, caller.anonymous)) is not None:
+        return unchanged
     snapshot, available = await store.parameters(job.id, iteration)
     if snapshot is None:
         if not available:
             raise HTTPException(404, f"job {job.id} has no snapshot yet (status {job.status})")
         reason = f"no snapshot at iteration {iteration}; there are at {_shorten(available)}"
         raise HTTPException(404, reason)
-    return Response(snapshot, media_type=JSON)
+    return _answer(snapshot, job, request, caller, encoding)
 
 
 def _shorten(values: list[int], most: int = 20) -> str:
@@ -153,9 +185,13 @@ def _shorten(values: list[int], most: int = 20) -> str:
     return f"{', '.join(map(str, head))}, ..., {', '.join(map(str, tail))} ({len(values)} in all)"
 
 
-@router.get("/{job_id}/dataset", response_model=DatasetPublic, responses=NOT_FOUND)
-async def read_dataset(job: JobDep, store: StoreDep) -> Response:
+@router.get("/{job_id}/dataset", response_model=DatasetPublic, responses=CACHED)
+async def read_dataset(
+    request: Request, job: JobDep, caller: ReaderDep, store: StoreDep
+) -> Response:
     """The exact points a 2D job trained and tested on."""
+    if (unchanged := caching.not_modified(job, request, caller.anonymous)) is not None:
+        return unchanged
     name = job.spec.get("dataset", {}).get("name")
     if name in DATASETS_IMAGE:
         reason = f"job {job.id} trained on {name}, an image dataset: no data is stored per job"
@@ -164,7 +200,7 @@ async def read_dataset(job: JobDep, store: StoreDep) -> Response:
     if raw is None:
         reason = f"job {job.id} has no dataset yet (status {job.status}); it is stored at start"
         raise HTTPException(404, reason)
-    return Response(raw, media_type=JSON)
+    return _answer(raw, job, request, caller, "json")
 
 
 @router.post(

@@ -6,9 +6,10 @@ import math
 from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Response
+from fastapi import APIRouter, HTTPException, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
+from api import caching
 from api.auth import AUTH_RESPONSES
 from api.deps import JobDep, ReaderDep, StoreDep
 from api.models import Message
@@ -127,9 +128,11 @@ async def _histograms(job: Job, store: AsyncJobStore, iteration: int | None, fie
     responses={
         200: {"content": {SVG: {}}, "description": "an SVG image"},
         404: {"model": Message, "description": "no such job, plot, or nothing to draw yet"},
+        304: {"description": "a finished job's plot, unchanged since the ETag given"},
     },
 )
 async def read_plot(
+    request: Request,
     job: JobDep,
     store: StoreDep,
     caller: ReaderDep,
@@ -142,6 +145,8 @@ async def read_plot(
     ),
 ) -> Response:
     """The job's cost curve, decision boundary or per-layer histograms as an SVG image."""
+    if (unchanged := caching.not_modified(job, request, caller.anonymous)) is not None:
+        return unchanged
     if name == "cost":
         body = await _cost(job, store, iteration)
     elif name == "boundary":
@@ -151,6 +156,4 @@ async def read_plot(
     else:
         raise HTTPException(404, f"unknown plot {name!r}; known: {', '.join(PLOTS)}")
     # with auth on, no shared cache may keep a private job's plot
-    cache = f"{'public' if caller.anonymous else 'private'}, max-age=86400"
-    cache = cache if job.final else "no-cache"
-    return Response(body, media_type=SVG, headers={"Cache-Control": cache})
+    return Response(body, media_type=SVG, headers=caching.headers(job, request, caller.anonymous))

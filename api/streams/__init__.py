@@ -1,0 +1,1 @@
+"""Shared event streams: one feed per job per API process, read by every viewer."""

@@ -1,0 +1,156 @@
+"""A feed: one job's event stream, each event encoded once and shared by all its viewers.
+
+A live job's feed is filled by one follower (api/streams/hub.py) and keeps a window of its
+latest events (``limit`` bytes; older ones are dropped from the head). A finished job's feed is
+complete and immutable; its whole body is also kept compressed, once per coding, on demand.
+
+Each event has a position: the iteration of its record, or for other events (status, ping,
+end) the previous record's iteration plus 0.5, so a viewer resuming after iteration N starts at
+the first event whose position is above N.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from bisect import bisect_right
+
+from api.encodings import compress
+from store.codec import dumps
+
+START = -1  # "after" of a viewer that wants every record
+
+
+def sse(event: str, data: bytes, event_id: int | None = None) -> bytes:
+    head = b"id: %d\n" % event_id if event_id is not None else b""
+    return b"%bevent: %b\ndata: %b\n\n" % (head, event.encode(), data)
+
+
+def status_event(status: str | None, progress: float, iteration: int | None) -> bytes:
+    data = {"status": status, "progress": progress, "iteration": iteration}
+    return sse("status", dumps(data))
+
+
+PING = b": ping\n\n"
+
+
+class Feed:
+    def __init__(self, job_id: str, limit: int) -> None:
+        self.job_id = job_id
+        self.limit = limit  # bytes kept; older events are dropped (a live feed's window)
+        self.events: list[bytes] = []
+        self.positions: list[float] = []
+        self.offsets: list[int] = [0]  # stream bytes before each kept event, then the total
+        self.base = 0  # index in the whole stream of events[0]
+        self.dropped_through = START  # records up to this iteration are no longer kept
+        self.last = START  # the last record's iteration
+        self.status = b""  # the latest status event
+        self.done = False
+        self.failed = False
+        self.viewers = 0
+        self.body: bytes | None = None  # once frozen: every event, joined (``events`` empty)
+        self.compressed: dict[str, bytes] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._wake = asyncio.Event()
+
+    # ------------------------------------------------------------------ writing (the follower)
+
+    def add_status(self, event: bytes) -> None:
+        self.status = event
+        self._add(event, self.last + 0.5)
+
+    def add_record(self, iteration: int, raw: bytes) -> None:
+        """Record ``iteration``: its stored JSON, or its whole event when it starts ``id: ``."""
+        self.last = iteration
+        self._add(raw if raw.startswith(b"id: ") else sse("record", raw, iteration), iteration)
+
+    def end(self, event: bytes, *, failed: bool = False) -> None:
+        """The last event (``end``, or ``error`` with ``failed``: such a feed is never kept)."""
+        self._add(event, self.last + 0.5)
+        self.done = True
+        self.failed = failed
+        self.wake()
+
+    def _add(self, event: bytes, position: float) -> None:
+        self.events.append(event)
+        self.positions.append(position)
+        self.offsets.append(self.offsets[-1] + len(event))
+        while self.offsets[-1] - self.offsets[0] > self.limit and len(self.events) > 1:
+            self.dropped_through = max(self.dropped_through, int(self.positions[0]))
+            del self.events[0], self.positions[0], self.offsets[0]
+            self.base += 1
+
+    def wake(self) -> None:
+        """Let every waiting viewer look at the new events."""
+        self._wake.set()
+        self._wake = asyncio.Event()
+
+    # ------------------------------------------------------------------ reading (the viewers)
+
+    def freeze(self) -> None:
+        """Join a complete feed's events into one body, read by slices from then on."""
+        assert self.complete and self.body is None
+        self.body = b"".join(self.events)
+        self.events = []
+
+    @property
+    def count(self) -> int:
+        """Events in the whole stream so far (kept or dropped)."""
+        return self.base + len(self.positions)
+
+    def first(self) -> bytes:
+        """The first event kept (b"" if none)."""
+        if self.body is not None:
+            return self.body[self.offsets[0] : self.offsets[1]]
+        return self.events[0] if self.events else b""
+
+    @property
+    def size(self) -> int:
+        """Bytes held: the kept events and the compressed copies."""
+        return self.offsets[-1] - self.offsets[0] + sum(map(len, self.compressed.values()))
+
+    @property
+    def complete(self) -> bool:
+        """Ended with every event since the first still kept."""
+        return self.done and not self.failed and self.base == 0
+
+    def start_after(self, after: int) -> int | None:
+        """The index of the first event after iteration ``after``; None if it was dropped."""
+        if after < self.dropped_through:
+            return None
+        return self.base + bisect_right(self.positions, after)
+
+    def offset(self, index: int) -> int:
+        return self.offsets[max(index - self.base, 0)]
+
+    def read(self, index: int, most: int) -> tuple[bytes | memoryview, int, int | None]:
+        """(events from ``index`` up to ``most`` bytes (one at least), the next index, the last
+        record iteration among them or None). A frozen feed gives a slice of its body."""
+        i = index - self.base
+        start = self.offsets[i]
+        j = min(max(bisect_right(self.offsets, start + most) - 1, i + 1), len(self.positions))
+        last = None
+        for k in range(j - 1, i - 1, -1):
+            if self.positions[k] == int(self.positions[k]):  # a record's: status and end are x.5
+                last = int(self.positions[k])
+                break
+        if self.body is not None:
+            return memoryview(self.body)[start : self.offsets[j]], self.base + j, last
+        return b"".join(self.events[i:j]), self.base + j, last
+
+    async def wait(self, index: int, timeout: float) -> None:
+        """Until an event past ``index`` exists or the feed ends (at most ``timeout`` s)."""
+        if index < self.count or self.done:
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), timeout)
+
+    async def compressed_body(self, coding: str) -> bytes:
+        """The complete feed as one body in ``coding``, compressed once (in a thread)."""
+        assert self.complete
+        lock = self._locks.setdefault(coding, asyncio.Lock())
+        async with lock:
+            if coding not in self.compressed:
+                body = self.body if self.body is not None else b"".join(self.events)
+                self.compressed[coding] = await asyncio.to_thread(compress, coding, body)
+        return self.compressed[coding]
