@@ -26,10 +26,13 @@ Params = list[tuple[Array, Array]]
 
 
 def run(request: dict[str, Any]) -> tuple[ExperimentSpec, Data, list[dict[str, Any]], dict]:
-    """Spec, data (float64, from the loader), records and summary of a run."""
+    """Spec, data (float64, from the loader), records (each with its parameter snapshot, where
+    the run keeps one, under "parameters") and summary of a run."""
     spec = resolve(request)
     training = Training(spec)
-    records = training.records()
+    records = []
+    for record, snapshot in training.run_with_snapshots():
+        records.append({**record, "parameters": snapshot} if snapshot else record)
     assert training.summary is not None
     return spec, load_dataset(spec.dataset, dtype=np.float64), records, training.summary
 
