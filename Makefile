@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: serve test lint bench clean
+.PHONY: serve test lint bench mutation clean
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,9 +27,17 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check . && $(VENV)/bin/mypy engine store api worker scripts && $(VENV)/bin/lint-imports
 
+# mutmut over engine/'s numerical modules with tests/engine only ([tool.mutmut] in pyproject.toml);
+# CPU-heavy, so niced; one module: make mutation MUTANTS='engine.losses*'. Scores: TESTING.md
+MUTANTS ?=
+mutation: $(STAMP)
+	$(PY) -m pip install --quiet -r requirements-mutation.txt
+	nice -n 19 $(VENV)/bin/mutmut run --max-children 2 $(MUTANTS)
+	$(VENV)/bin/mutmut results
+
 bench: $(STAMP)
 	$(PY) -m bench.engine
 	$(PY) -m bench.service
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache mutants

@@ -28,11 +28,13 @@ _NODES, _WEIGHTS = np.polynomial.hermite_e.hermegauss(80)
 _WEIGHTS = _WEIGHTS / _WEIGHTS.sum()  # expectation under N(0, 1)
 
 
-def gaussian_moments(activation: str, q: float) -> tuple[float, float]:
-    """(E[f(z)^2], E[f'(z)^2]) for z ~ N(0, q), by Gauss-Hermite quadrature."""
+def gaussian_moments(activation: str, q: float, mean: float = 0.0) -> tuple[float, float]:
+    """(E[f(z)^2], E[f'(z)^2]) for z Gaussian with mean ``mean`` and second moment ``q``
+    (z ~ N(mean, q - mean^2): a constant bias is the mean of every unit's z), by
+    Gauss-Hermite quadrature."""
     if not np.isfinite(q):
         return q, q
-    z = np.sqrt(max(q, 0.0)) * _NODES
+    z = mean + np.sqrt(max(q - mean**2, 0.0)) * _NODES
     a, cache = activation_forward(activation, z)
     slope = activation_backward(activation, np.ones_like(z), cache)
     return float(_WEIGHTS @ a**2), float(_WEIGHTS @ slope**2)
@@ -64,7 +66,7 @@ def variance_report(spec: ExperimentSpec) -> dict[str, Any]:
         q_f = sizes[layer] * var_w[layer] * m_field + bias2
         q_article.append(q_a)
         q_field.append(q_f)
-        m_article, m_field = q_a, gaussian_moments(act, q_f)[0]
+        m_article, m_field = q_a, gaussian_moments(act, q_f, spec.init.bias)[0]
 
     # backward from the measured output gradient, through every hidden layer
     g_article = [0.0] * n_layers
@@ -76,7 +78,7 @@ def variance_report(spec: ExperimentSpec) -> dict[str, Any]:
         g_article[layer - 1] = fan_out * var_w[layer] * dz_article
         g_field[layer - 1] = fan_out * var_w[layer] * dz_field
         dz_article = g_article[layer - 1]
-        dz_field = g_field[layer - 1] * gaussian_moments(act, q_field[layer - 1])[1]
+        dz_field = g_field[layer - 1] * gaussian_moments(act, q_field[layer - 1], spec.init.bias)[1]
 
     # one step: each layer predicted from the measured layer next to it, so errors don't compound
     measured_a = [_mean_square(x)] + [_mean_square(a) for a in step.a]

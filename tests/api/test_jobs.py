@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
+import redis
 from fastapi.testclient import TestClient
 
 from api.main import create_app
@@ -155,11 +156,39 @@ def test_non_finite_numbers_are_written_as_null(client: TestClient, store: JobSt
 
 
 def test_too_many_active_jobs_is_a_429(api_settings: Settings) -> None:
-    settings = api_settings.model_copy(update={"max_active_jobs": 1})
+    """On a database of its own the count starts at zero: the limit's own jobs pass, one more
+    does not (an off-by-one either way fails)."""
+    url = api_settings.redis_url.rsplit("/", 1)[0] + "/5"
+    redis.Redis.from_url(url).flushdb()
+    settings = api_settings.model_copy(update={"max_active_jobs": 2, "redis_url": url})
     with TestClient(create_app(settings)) as client:
-        client.post("/v1/jobs", json={"training": {"iterations": 16}, "force": True})
-        response = client.post("/v1/jobs", json={"training": {"iterations": 17}})
-    assert response.status_code == 429
+        codes = [client.post("/v1/jobs", json={"training": {"iterations": 16 + i}}).status_code
+                 for i in range(3)]  # fmt: skip
+    redis.Redis.from_url(url).flushdb()
+    assert codes == [202, 202, 429]
+
+
+@pytest.mark.parametrize("outcome", ["failed", "cancelled", "deleted"])
+def test_a_spec_whose_latest_job_did_not_succeed_runs_as_a_new_job(
+    client: TestClient, store: JobStore, outcome: str
+) -> None:
+    body = {"training": {"iterations": {"failed": 21, "cancelled": 22, "deleted": 23}[outcome]}}
+    first = submit(client, **body)
+    if outcome == "failed":
+        assert store.start(first["id"], max_deliveries=3) is not None
+        store.finish(first["id"], "failed", error={"type": "RuntimeError", "message": "boom"})
+    elif outcome == "cancelled":
+        assert client.post(f"/v1/jobs/{first['id']}/cancel").status_code == 202
+    else:
+        succeed(store, first["id"])
+        assert client.delete(first["links"]["self"]).status_code == 204
+    if outcome != "deleted":
+        assert client.get(first["links"]["self"]).json()["status"] == outcome
+    again = submit(client, **body)
+    assert again["id"] != first["id"] and again["status"] == "queued"
+    assert again["reused_from"] is None and again["summary"] is None
+    succeed(store, again["id"])  # the rule's other half: once it succeeds, it is reused
+    assert submit(client, **body)["reused_from"] == again["id"]
 
 
 def test_cors_allows_the_configured_origins(client: TestClient) -> None:

@@ -50,9 +50,9 @@ def test_theory_sets_predictions_beside_measurements(page: Any, shoot: Any) -> N
 
 
 def test_a_sweep_shows_every_chosen_initializer(page: Any, http: httpx.Client, shoot: Any) -> None:
-    if http.post("/v1/sweeps", json={}).status_code in (404, 405):
-        pytest.skip("POST /v1/sweeps is not served by this API yet")
-    open_page(page, "/?sw_i=zero,too_small,appropriate,too_large#sweep")
+    assert http.post("/v1/sweeps", json={}).status_code == 422  # served: a missing route fails
+    # nine_layers: no other test sweeps its initializers, so every job trains live
+    open_page(page, "/?sw_p=nine_layers&sw_i=zero,too_small,appropriate,too_large#sweep")
     assert page.locator("#sw-inits input:checked").count() == 4
     page.click("#sw-run")
     wait_until(lambda: attr(page, "#sweep", "data-done") == "true", timeout=240)
@@ -60,6 +60,11 @@ def test_a_sweep_shows_every_chosen_initializer(page: Any, http: httpx.Client, s
     assert cards.count() == 4
     assert all(int(cards.nth(i).get_attribute("data-points") or 0) > 1 for i in range(4))
     assert "sw=" in page.url  # the link shows this sweep again
+    sweep_id = page.url.split("sw=")[1].split("&")[0].split("#")[0]
+    for variation in http.get(f"/v1/sweeps/{sweep_id}").json()["variations"]:
+        job = http.get(f"/v1/jobs/{variation['job_id']}").json()
+        assert job["spec"]["model"]["hidden"] == [2] * 9  # the nine layers' network
+        assert job["reused_from"] is None  # trained live, not a copy
     shoot(page.locator("#sweep"), "sweep")
 
 

@@ -5,6 +5,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import redis
 
@@ -13,7 +14,7 @@ from scripts.redis_server import RedisServer, free_port
 PARENT = """
 import sys, time
 from scripts.redis_server import RedisServer
-server = RedisServer(port=int(sys.argv[1])).__enter__()
+server = RedisServer(port=int(sys.argv[1]), data_dir=sys.argv[2]).__enter__()
 print("up", flush=True)
 time.sleep(60)
 """
@@ -27,11 +28,14 @@ def test_server_answers_and_stops_with_the_context() -> None:
     assert process is not None and process.poll() is not None
 
 
-def test_server_dies_when_its_parent_is_killed() -> None:
+def test_server_dies_when_its_parent_is_killed(tmp_path: Path) -> None:
+    """The killed parent cleans nothing up, so its server's directory is pytest's tmp_path."""
     port = free_port()
-    parent = subprocess.Popen([sys.executable, "-c", PARENT, str(port)], stdout=subprocess.PIPE)
+    argv = [sys.executable, "-c", PARENT, str(port), str(tmp_path)]
+    parent = subprocess.Popen(argv, stdout=subprocess.PIPE)
     try:
         assert parent.stdout is not None and parent.stdout.readline().strip() == b"up"
+        assert (tmp_path / "redis.log").exists()  # not a temporary directory left behind
         client = redis.Redis(port=port, socket_connect_timeout=1)
         assert client.ping() is True
         os.kill(parent.pid, signal.SIGKILL)  # no teardown runs: only the death signal is left
