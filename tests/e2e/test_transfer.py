@@ -15,7 +15,7 @@ import pytest
 import zstandard
 
 from api.compact import unpack
-from tests.e2e.job_helpers import long_spec, submit, wait_for
+from tests.e2e.job_helpers import long_spec, submit, wait_for, wait_for_records
 
 DECODERS: dict[str, Callable[[bytes], bytes]] = {
     "gzip": gzip.decompress,
@@ -110,6 +110,7 @@ def test_etags_differ_by_query_and_a_running_job_claims_nothing(
     job = submit(api_client, long_spec(iterations=100_000, every=1000))
     try:
         wait_for(api_client, job["id"], {"running"})
+        wait_for_records(api_client, job["id"])  # a plot needs a record to draw
         for path in ("metrics", "plots/cost.svg"):
             response = api_client.get(f"/v1/jobs/{job['id']}/{path}")
             assert response.status_code == 200
