@@ -99,6 +99,13 @@ async def _store_down(_: Request, exc: Exception) -> JSONResponse:
     return ORJSONResponse(unavailable("job store", exc), status_code=503)
 
 
+async def _store_full(request: Request, exc: Exception) -> JSONResponse:
+    """Redis refused a write (``maxmemory``, ``noeviction``): a 507, never a 500."""
+    retry = request.app.state.settings.store_retry_after_seconds
+    detail = f"job store full: Redis refused a write ({exc}); retry in {retry} s"
+    return ORJSONResponse({"detail": detail}, status_code=507, headers={"Retry-After": str(retry)})
+
+
 async def _queue_down(_: Request, exc: Exception) -> JSONResponse:
     return ORJSONResponse(unavailable("job queue", exc), status_code=503)
 
@@ -114,4 +121,5 @@ def add_exception_handlers(app: FastAPI) -> None:
     app.add_exception_handler(HTTPException, _http)
     app.add_exception_handler(redis.exceptions.ConnectionError, _store_down)
     app.add_exception_handler(redis.exceptions.TimeoutError, _store_down)
+    app.add_exception_handler(redis.exceptions.OutOfMemoryError, _store_full)
     app.add_exception_handler(OperationalError, _queue_down)

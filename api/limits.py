@@ -13,6 +13,7 @@ takes a slot of both active-job limits before a job is made, each in one atomic 
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Sequence
 from typing import Annotated, Any
 
 import redis.exceptions
@@ -24,18 +25,26 @@ from api.deps import CallerDep, SettingsDep
 from api.errors import ORJSONResponse
 from api.models import Message as MessageModel
 from store.async_limits import AsyncLimits
+from store.capacity import AsyncCapacity
 from store.ids import new_job_id
 from store.settings import Settings
 
 TOO_LARGE: dict[int | str, dict[str, Any]] = {
     413: {"model": MessageModel, "description": "the body is over MAX_BODY_BYTES"}
 }
+EXPIRE_ROUNDS = 64  # expire_finished: at most this many deletions rounds per admission
+EXPIRE_BATCH = 8  # ended jobs deleted per round
 BUSY: dict[int | str, dict[str, Any]] = {
     429: {
         "model": MessageModel,
         "description": "the rate limit (see Retry-After) or an active-jobs limit (the caller's "
         "or the service's; retry once a job has ended)",
-    }
+    },
+    507: {
+        "model": MessageModel,
+        "description": "the job store is full (Redis's maxmemory, less a margin): the detail "
+        "names the numbers; see Retry-After",
+    },
 }
 
 
@@ -69,8 +78,15 @@ class Quota:
     step before the jobs are created: ``reserve``, then create the jobs with the ids it
     returns (storing a job settles its id) and ``release`` the ones no job was made with."""
 
-    def __init__(self, limits: AsyncLimits, settings: Settings, caller: Principal) -> None:
+    def __init__(
+        self,
+        limits: AsyncLimits,
+        settings: Settings,
+        caller: Principal,
+        capacity: AsyncCapacity | None = None,
+    ) -> None:
         self.limits, self.settings, self.caller = limits, settings, caller
+        self.capacity = capacity
 
     @property
     def owner(self) -> str:
@@ -81,8 +97,9 @@ class Quota:
         one its request counted), or a 429."""
         await _count_submissions(self.limits, self.settings, self.caller, n)
 
-    async def reserve(self, n: int) -> list[str]:
-        """Ids for ``n`` new jobs within the caller's and the service's limits, or a 429."""
+    async def reserve(self, n: int, storage: Sequence[int] = ()) -> list[str]:
+        """Ids for ``n`` new jobs within the caller's and the service's limits, or a 429;
+        with ``storage`` (each job's estimated bytes), room in the store too, or a 507."""
         ids = await self._reserve_own(n)
         limit = self.settings.max_active_jobs
         admitted, active = await self.limits.admit_service(ids, limit)
@@ -93,7 +110,41 @@ class Quota:
                 "retry later"
             )
             raise HTTPException(429, reason)
+        if storage:
+            try:
+                await self.reserve_storage(ids, storage)
+            except HTTPException:
+                await self.release(ids)
+                raise
         return ids
+
+    async def reserve_storage(self, job_ids: Sequence[str], sizes: Sequence[int]) -> None:
+        """Room in the store for every job or none (store/capacity.py), or a 507 naming the
+        limit, with ``Retry-After``. With ``STORE_FULL_POLICY=expire_finished``, the oldest
+        jobs that ended are deleted first, as many as it takes (never a queued or running
+        one)."""
+        if self.capacity is None:
+            return
+        for _ in range(EXPIRE_ROUNDS):
+            room = await self.capacity.reserve(job_ids, sizes)
+            if room.admitted:
+                return
+            if self.settings.store_full_policy != "expire_finished":
+                break
+            oldest = await self.capacity.oldest_finished(EXPIRE_BATCH)
+            if not oldest or not await self.capacity.expire(oldest):
+                break
+        retry = self.settings.store_retry_after_seconds
+        mb = 1e6
+        limit = room.maxmemory - self.capacity.margin
+        reason = (
+            f"store full: {len(job_ids)} job(s) need about {room.wanted / mb:.1f} MB; Redis "
+            f"uses {room.used / mb:.1f} MB and queued or running jobs may still write "
+            f"{room.reserved / mb:.1f} MB, of a limit of {limit / mb:.1f} MB (maxmemory "
+            f"{room.maxmemory / mb:.1f} MB less STORE_MARGIN_BYTES {self.capacity.margin / mb:.1f}"
+            f" MB); delete jobs or retry in {retry} s"
+        )
+        raise HTTPException(507, reason, {"Retry-After": str(retry)})
 
     async def _reserve_own(self, n: int) -> list[str]:
         limit = self.settings.max_active_jobs_per_key
@@ -113,13 +164,15 @@ class Quota:
     async def release(self, job_ids: list[str]) -> None:
         """Free reserved ids no job was created with (best effort: they free themselves)."""
         with contextlib.suppress(redis.exceptions.RedisError):
+            if self.capacity is not None:
+                await self.capacity.release(job_ids)
             await self.limits.unpend(job_ids)
             if self.settings.max_active_jobs_per_key:
                 await self.limits.release(self.caller.subject, job_ids)
 
 
 async def get_quota(request: Request, caller: CallerDep, settings: SettingsDep) -> Quota:
-    return Quota(request.app.state.limits, settings, caller)
+    return Quota(request.app.state.limits, settings, caller, request.app.state.capacity)
 
 
 QuotaDep = Annotated[Quota, Depends(get_quota)]

@@ -20,6 +20,7 @@ from api.services.theory import TheoryPool
 from api.streams.hub import Hub
 from store.async_limits import AsyncLimits
 from store.async_store import AsyncJobStore, connect
+from store.capacity import AsyncCapacity
 from store.queue import make_celery
 from store.settings import Settings, get_settings
 
@@ -45,6 +46,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             live_mb=settings.stream_live_mb,
         )
         app.state.limits = AsyncLimits(client)
+        app.state.capacity = AsyncCapacity(client, settings.store_margin_bytes)
         app.state.celery = make_celery(settings)
         app.state.theory = TheoryPool(settings.theory_processes, settings.worker_memory_bytes)
         try:

@@ -41,6 +41,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.errors import internal_error
 from store import durations, logs
 from store.async_store import AsyncJobStore
+from store.capacity import AsyncCapacity
 from store.ids import id_horizon
 from store.keys import STATUSES, status_index
 from store.lanes import LANES, lane_queues
@@ -198,10 +199,30 @@ async def store_families(store: AsyncJobStore, settings: Settings) -> list[Metri
     return [up, jobs, queue, duration]
 
 
+async def storage_families(capacity: AsyncCapacity) -> list[Metric]:
+    """The store's bytes: used, its limit, what running and queued jobs may still write."""
+    try:
+        usage = await capacity.usage()
+    except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError):
+        return []
+    helps = {
+        "used_bytes": "Bytes Redis uses now (INFO memory used_memory).",
+        "limit_bytes": "Redis's maxmemory (0: no limit); jobs are refused past it less the margin.",
+        "reserved_bytes": "Bytes queued and running jobs may still write (their estimates).",
+    }
+    families: list[Metric] = []
+    for name, text in helps.items():
+        family = GaugeMetricFamily(f"initlab_store_{name}", text)
+        family.add_metric([], usage[name])
+        families.append(family)
+    return families
+
+
 async def exposition(app: FastAPI) -> bytes:
     """The Prometheus text format of every metric above."""
     registry = CollectorRegistry(auto_describe=False)
     families = await store_families(app.state.store, app.state.settings)
+    families += await storage_families(app.state.capacity)
     registry.register(_Families(families))  # type: ignore[arg-type]
     http: HttpMetrics = app.state.http_metrics
     return generate_latest(http.registry) + generate_latest(registry)

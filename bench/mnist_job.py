@@ -35,6 +35,7 @@ from bench.jobs import add_clocks, alternate, bench_stack, median_ms, submit, wa
 from engine.spec import resolve
 from engine.train import Training
 from store.keys import Keys
+from store.packing import entry_json
 
 QUEUE = "initlab-bench-mnist"
 BODY = {"preset": "mnist", "force": True}
@@ -78,7 +79,7 @@ def main() -> int:
         client = redis.Redis.from_url(stack.redis.url)
         entries: Any = client.xrange(Keys(result["job"]["id"]).records)
         result["records"] = len(entries)
-        result["payload"] = sum(len(fields[b"r"]) for _, fields in entries)
+        result["payload"] = sum(len(entry_json(fields)) for _, fields in entries)
         params = Keys(result["job"]["id"]).params
         result["snapshots"] = [client.hstrlen(params, i) for i in client.hkeys(params)]
         client.close()

@@ -95,6 +95,16 @@ def celery_worker(
         stop_process(process)
 
 
+@contextmanager
+def reaper(env: Mapping[str, str], log: Path) -> Iterator[subprocess.Popen]:
+    """The reaper (worker/reaper.py): marks a running job whose worker is gone failed."""
+    process = start_process([sys.executable, "-m", "worker.reaper"], env, log)
+    try:
+        yield process
+    finally:
+        stop_process(process)
+
+
 class Api(NamedTuple):
     url: str
     process: subprocess.Popen
@@ -134,9 +144,15 @@ class Stack(NamedTuple):
 
 @contextmanager
 def service_stack(
-    queue: str, log_dir: Path, workers: int = 1, lanes: bool = False, **env: str
+    queue: str,
+    log_dir: Path,
+    workers: int = 1,
+    lanes: bool = False,
+    maxmemory: str | None = None,
+    **env: str,
 ) -> Iterator[Stack]:
-    """A redis-server of its own, Celery workers on ``queue`` and uvicorn.
+    """A redis-server of its own (``maxmemory``: its limit), Celery workers on ``queue``, the
+    reaper and uvicorn.
 
     The workers: with ``lanes``, one per lane (its processes from the lane's concurrency
     setting, e.g. ``BATCH_CONCURRENCY``); else ``workers`` one-process workers of both lanes,
@@ -144,7 +160,7 @@ def service_stack(
     logs go to ``log_dir``. One worker of both lanes keeps the default node name
     (:func:`worker_node`); several are named ``{queue}-{i}@localhost``.
     """
-    with RedisServer() as server, ExitStack() as children:
+    with RedisServer(maxmemory=maxmemory) as server, ExitStack() as children:
         env = {**os.environ, "REDIS_URL": server.url, "CELERY_QUEUE": queue, **env}
         specs: list[tuple[str, int | None, str | None, str | None]]
         if lanes:
@@ -162,5 +178,6 @@ def service_stack(
             )
             for name, processes, node, lane in specs
         ]
+        children.enter_context(reaper(env, log_dir / "reaper.log"))
         api = children.enter_context(api_server(env, log_dir / "api.log"))
         yield Stack(server, processes, api)

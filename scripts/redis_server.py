@@ -68,7 +68,8 @@ class RedisServer:
     """Start with ``with RedisServer() as server:``; ``server.url`` is its address.
 
     ``persist`` turns on the append-only file (kept in ``data_dir``), so a restart on the same
-    directory keeps the data; without it the server keeps nothing on disk.
+    directory keeps the data; without it the server keeps nothing on disk. ``maxmemory``
+    bounds it (``noeviction``: a write past it is refused, never a key evicted).
     """
 
     def __init__(
@@ -78,12 +79,14 @@ class RedisServer:
         *,
         host: str = "127.0.0.1",
         persist: bool = False,
+        maxmemory: str | None = None,
         startup_timeout: float = 10.0,
     ) -> None:
         self.host, self.port = host, port or free_port(host)
         self._tmp = None if data_dir else tempfile.TemporaryDirectory(prefix="initlab-redis-")
         self.data_dir = Path(data_dir or self._tmp.name)  # type: ignore[union-attr]
         self.persist, self.startup_timeout = persist, startup_timeout
+        self.maxmemory = maxmemory  # e.g. "256mb"; None: no limit
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -96,6 +99,8 @@ class RedisServer:
 
     def command(self) -> list[str]:
         persistence = ["--appendonly", "yes"] if self.persist else ["--appendonly", "no"]
+        if self.maxmemory:
+            persistence += ["--maxmemory", self.maxmemory]
         return [
             redis_server_binary(), "--port", str(self.port), "--bind", self.host,
             "--dir", str(self.data_dir), "--save", "", *persistence,

@@ -1,11 +1,12 @@
-"""One command for the whole service: Redis, a Celery worker per lane and the API
+"""One command for the whole service: Redis, a Celery worker per lane, the reaper and the API
 (``API_WORKERS`` uvicorn processes, 1 by default).
 
 ``python -m scripts.serve`` (``make serve``). With no ``REDIS_URL`` in the environment it
 starts a real redis-server of its own (port 6380, or a free one; data under
-``.run/redis-{port}``, append-only, so jobs survive a restart). The workers: one for the
-interactive lane, one for the batch lane (``INTERACTIVE_CONCURRENCY`` and
-``BATCH_CONCURRENCY`` processes). Ctrl-C or SIGTERM stops them all.
+``.run/redis-{port}``, append-only, so jobs survive a restart; ``REDIS_MAXMEMORY`` bounds
+it). The workers: one for the interactive lane, one for the batch lane
+(``INTERACTIVE_CONCURRENCY`` and ``BATCH_CONCURRENCY`` processes). Ctrl-C or SIGTERM stops
+them all.
 """
 
 from __future__ import annotations
@@ -68,11 +69,11 @@ def main() -> int:
         if port != 6380:
             print(f"serve: port 6380 is taken; jobs kept in {ROOT / '.run' / 'redis-6380'} "
                   "are not served by this run")  # fmt: skip
-        redis_server = RedisServer(port, data_dir, persist=True).start()
+        maxmemory = settings.redis_maxmemory
+        redis_server = RedisServer(port, data_dir, persist=True, maxmemory=maxmemory).start()
         env["REDIS_URL"] = redis_server.url
-        print(
-            f"serve: started redis-server at {redacted_url(redis_server.url)} (data in {data_dir})"
-        )
+        print(f"serve: started redis-server at {redacted_url(redis_server.url)} "
+              f"(data in {data_dir}, maxmemory {maxmemory}: REDIS_MAXMEMORY)")  # fmt: skip
     else:
         print(f"serve: using Redis at {redacted_url(env['REDIS_URL'])}")
 
@@ -93,6 +94,7 @@ def main() -> int:
     ]
     children = [
         *workers,
+        start("reaper", [py, "-m", "worker.reaper"], env),
         start("api", [py, "-m", "api.server", "--host", settings.api_host,
                       "--port", str(settings.api_port), "--workers", str(settings.api_workers)],
               env),
@@ -100,7 +102,7 @@ def main() -> int:
     base = f"http://{settings.api_host}:{settings.api_port}"
     if wait_until_up(f"{base}/healthz", children[-1][1]):
         print(f"\n  API   {base}/v1\n  docs  {base}/docs\n  page  {base}/\n", flush=True)
-        print("serve: Ctrl-C stops the API, the workers and Redis", flush=True)
+        print("serve: Ctrl-C stops the API, the reaper, the workers and Redis", flush=True)
     elif not stopping:
         print(f"serve: the API did not answer {base}/healthz in time; see its log above",
               flush=True)  # fmt: skip

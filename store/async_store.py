@@ -15,14 +15,15 @@ from store.codec import now_iso
 from store.ids import new_job_id
 from store.jobs import (
     Job,
+    delete_call,
     queue_create,
     queue_trim,
-    read_job_call,
     reuse_call,
     transition_call,
     transition_reply,
 )
 from store.keys import (
+    RESERVED_KEY,
     Keys,
     all_indexes,
     iteration_of,
@@ -32,6 +33,7 @@ from store.keys import (
     status_index,
     stream_id,
 )
+from store.packing import entry_json, is_snapshot_field, snapshot_chunks, snapshot_json
 
 CHUNK = 1000  # stream entries per XRANGE when downsampling
 TRIM_SECONDS = 60.0
@@ -63,11 +65,12 @@ class AsyncJobStore:
     def __init__(self, client: aioredis.Redis, grace: float) -> None:
         self.redis = client
         self.grace = grace  # a running job with an older heartbeat has lost its worker
-        self._read_job = client.register_script(lua.READ_JOB)
         self._transition = client.register_script(lua.TRANSITION)
         self._reuse = client.register_script(lua.REUSE)
         self._intersect = client.register_script(lua.INTERSECT)
         self._enqueue = client.register_script(lua.ENQUEUE)
+        self._delete = client.register_script(lua.DELETE)
+        self._cancel = client.register_script(lua.CANCEL)
         self._next_trim = 0.0  # when this process next trims the indexes of expired ids
 
     async def ping(self) -> bool:
@@ -114,14 +117,15 @@ class AsyncJobStore:
         return Job.from_reply(await self._reuse(keys, args))
 
     async def get(self, job_id: str) -> Job | None:
-        keys, args = read_job_call(job_id, self.grace)
-        return Job.from_reply(await self._read_job(keys, args))
+        """The job as stored (a read never writes: the reaper, worker/reaper.py, is what
+        marks a job whose worker is gone failed)."""
+        return Job.from_reply(cast(dict[bytes, bytes], await self.redis.hgetall(Keys(job_id).job)))
 
     async def get_many(self, job_ids: list[str]) -> list[Job | None]:
         """Jobs by id in one round-trip (None where a job is gone)."""
         pipe = self.redis.pipeline(transaction=False)
         for job_id in job_ids:
-            await self._read_job(*read_job_call(job_id, self.grace), client=pipe)
+            pipe.hgetall(Keys(job_id).job)
         return [Job.from_reply(reply) for reply in await pipe.execute()]
 
     async def _ids(self, owner: str, status: str | None, upper: str, most: int) -> list[bytes]:
@@ -203,7 +207,7 @@ class AsyncJobStore:
                     next_start = iteration_of(entry_id)
                     break
                 if position % every == 0:
-                    kept.append(fields[b"r"])
+                    kept.append(entry_json(fields))
                 position += 1
             if len(entries) < count:
                 break
@@ -219,18 +223,27 @@ class AsyncJobStore:
         reply = cast(Any, await self.redis.xread({key: start}, count=count, block=block_ms))
         if not reply:
             return []
-        return [(iteration_of(entry_id), fields[b"r"]) for entry_id, fields in reply[0][1]]
+        return [(iteration_of(entry_id), entry_json(fields)) for entry_id, fields in reply[0][1]]
 
     async def parameters(
         self, job_id: str, iteration: int | None
     ) -> tuple[bytes | None, list[int]]:
         """(snapshot at ``iteration`` or the last one, every iteration with a snapshot)."""
         key = Keys(job_id).params
-        available = sorted(int(i) for i in await self.redis.hkeys(key))
+        names = await self.redis.hkeys(key)
+        available = sorted(int(name) for name in names if is_snapshot_field(name))
         if iteration is None and available:
             iteration = available[-1]
-        snapshot = await self.redis.hget(key, str(iteration)) if iteration is not None else None
-        return cast(bytes | None, snapshot), available
+        header = await self.redis.hget(key, str(iteration)) if iteration is not None else None
+        if header is None:
+            return None, available
+        count = snapshot_chunks(cast(bytes, header))
+        names = [f"{iteration}.{k}" for k in range(count)]
+        chunks = cast(list[bytes | None], await self.redis.hmget(key, names) if count else [])
+        present = [chunk for chunk in chunks if chunk is not None]
+        if len(present) < count:  # deleted meanwhile
+            return None, available
+        return snapshot_json(cast(bytes, header), present), available
 
     async def dataset(self, job_id: str) -> bytes | None:
         return cast(bytes | None, await self.redis.get(Keys(job_id).dataset))
@@ -239,16 +252,13 @@ class AsyncJobStore:
         """Cancel: a queued job ends now, a running one is flagged. The status before."""
         keys, args = transition_call(job_id, "cancelled", ("queued",), {"finished_at": now_iso()})
         applied, before = transition_reply(await self._transition(keys, args))
-        if not applied and before == "running":
-            await self.redis.set(Keys(job_id).cancel, 1, exat=expire_at)
+        if applied:  # it never ran: its storage reservation is free at once
+            await self.redis.hdel(RESERVED_KEY, job_id)
+        elif before == "running":
+            await self._cancel([Keys(job_id).cancel], [expire_at, job_id])
         return before
 
     async def delete(self, job: Job) -> None:
-        """Delete every key; the cancel flag stays (to its expiry) so a running loop stops."""
-        keys = Keys(job.id)
-        pipe = self.redis.pipeline(transaction=True)
-        pipe.set(keys.cancel, 1, exat=job.expire_at)
-        pipe.delete(*keys.data())
-        for name in all_indexes(job.owner):
-            pipe.zrem(name, job.id)
-        await pipe.execute()
+        """Delete every key and free its storage reservation, on a full store too; the cancel
+        flag stays (to its expiry) so a running loop stops."""
+        await self._delete(*delete_call(job.id, job.expire_at, job.owner))

@@ -17,6 +17,7 @@ from store.codec import dumps, loads, now_iso
 from store.ids import created_seconds, expire_at_of, new_job_id
 from store.jobs import Job, queue_trim
 from store.keys import SWEEPS_INDEX, Keys, iteration_of, owner_sweeps, stream_id, sweep_key
+from store.packing import entry_json, entry_scalars
 
 CHUNK = 1000  # records per XRANGE when reading a cost curve
 # records start {"iteration":..,"epoch":..,"cost":..}: the cost without parsing the rest
@@ -127,27 +128,13 @@ class AsyncSweepStore:
         next_cursor = ids[limit - 1] if len(ids) > limit else None
         return sweeps[:limit], count, next_cursor
 
-    async def remember(self, learned: list[tuple[Sweep, dict[str, Any]]]) -> None:
-        """Cache per-job results in each sweep's hash (which keeps its expiry), one round-trip."""
-        learned = [(sweep, values) for sweep, values in learned if values]
-        if not learned:
-            return
-        pipe = self.redis.pipeline(transaction=True)
-        for sweep, values in learned:
-            sweep.cached.update(values)
-            cached: dict[str, bytes] = {k: dumps(v) for k, v in values.items()}
-            pipe.hset(sweep_key(sweep.id), mapping=cached)  # type: ignore[arg-type]
-            # a sweep deleted meanwhile leaves only these fields (no id: it reads as gone) till then
-            pipe.expireat(sweep_key(sweep.id), sweep.expire_at)
-        await pipe.execute()
-
     async def first_records(self, job_ids: list[str]) -> list[dict[str, Any] | None]:
         """The record of iteration 0 of each job (None where not written yet)."""
         pipe = self.redis.pipeline(transaction=False)
         for job_id in job_ids:
             pipe.xrange(Keys(job_id).records, stream_id(0), stream_id(0))
         replies = cast(list[Any], await pipe.execute())
-        return [loads(entries[0][1][b"r"]) if entries else None for entries in replies]
+        return [loads(entry_json(entries[0][1])) if entries else None for entries in replies]
 
     async def costs(self, job_ids: list[str]) -> list[list[tuple[int, float | None]]]:
         """(iteration, cost) of every record of each job; each round-trip reads the next chunk
@@ -160,7 +147,9 @@ class AsyncSweepStore:
                 pipe.xrange(Keys(job_ids[k]).records, start, "+", count=CHUNK)
             replies = cast(list[Any], await pipe.execute())
             for k, entries in zip(list(lower), replies, strict=True):
-                curves[k] += [(iteration_of(i), cost_of(fields[b"r"])) for i, fields in entries]
+                curves[k] += [
+                    (iteration_of(i), cost_of(entry_scalars(fields))) for i, fields in entries
+                ]
                 if len(entries) < CHUNK:
                     del lower[k]
                 else:

@@ -16,6 +16,7 @@ from store.ids import created_seconds, expire_at_of, id_horizon
 from store.keys import (
     FINAL,
     PENDING_KEY,
+    RESERVED_KEY,
     Keys,
     all_indexes,
     owner_index,
@@ -159,20 +160,31 @@ def transition_reply(reply: list[Any]) -> tuple[bool, str | None]:
 
 def append_call(
     job: Job,
-    records: list[tuple[int, bytes]],
-    snapshots: list[tuple[int, bytes]],
+    records: list[tuple[int, tuple[bytes, bytes]]],
+    snapshots: list[tuple[str, bytes]],
     dataset: bytes | None,
     fields: dict[str, Any],
 ) -> tuple[list[str], list[Any]]:
-    """Keys and args of the append script (records, snapshots, dataset, hash ``fields``)."""
+    """Keys and args of the append script: records (iteration, :func:`store.packing.
+    pack_record`'s parts), params-hash fields (:func:`store.packing.pack_snapshot`), the
+    dataset and the job hash's ``fields``."""
     args: list[Any] = [job.expire_at, len(records), len(snapshots), dataset or ""]
-    for iteration, record in records:
-        args += [stream_id(iteration), record]
-    for iteration, snapshot in snapshots:
-        args += [iteration, snapshot]
+    for iteration, (skeleton, arrays) in records:
+        args += [stream_id(iteration), skeleton, arrays]
+    for name, value in snapshots:
+        args += [name, value]
     for item in fields.items():
         args += item
     return list(job.keys.data()), args
+
+
+def delete_call(
+    job_id: str, expire_at: int, owner: str | None = None
+) -> tuple[list[str], list[Any]]:
+    """Keys and args of the delete script: every key of the job, its storage reservation and
+    its index entries; the cancel flag set until ``expire_at``."""
+    keys = Keys(job_id)
+    return [*keys.data(), keys.cancel, RESERVED_KEY, *all_indexes(owner)], [job_id, expire_at]
 
 
 def reuse_call(

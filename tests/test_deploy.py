@@ -25,6 +25,7 @@ def test_redis_keeps_an_append_only_file_and_never_evicts() -> None:
     redis = SERVICES["redis"]
     command = " ".join(redis["command"])
     assert "--appendonly yes" in command and "--maxmemory-policy noeviction" in command
+    assert "--maxmemory ${REDIS_MAXMEMORY:-1gb}" in command  # a bounded store, configurable
     assert redis["healthcheck"]["test"][-1] == "ping"
     assert any(volume.endswith(":/data") for volume in redis["volumes"])
     assert set(COMPOSE["volumes"]) == {"redis-data"}
@@ -34,7 +35,7 @@ WORKERS = {"interactive": SERVICES["worker-interactive"], "batch": SERVICES["wor
 
 
 def test_api_and_workers_share_one_image_and_find_redis() -> None:
-    for name in ("api", "worker-interactive", "worker-batch"):
+    for name in ("api", "worker-interactive", "worker-batch", "reaper"):
         service = SERVICES[name]
         assert service["build"] == "." and service["image"] == "initlab:latest"
         assert service["environment"]["REDIS_URL"] == "redis://redis:6379/0"

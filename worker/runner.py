@@ -27,7 +27,7 @@ from store.jobs import Job
 from store.logs import job_context
 from store.memory import out_of_memory
 from store.settings import Settings
-from store.sync_store import JobStore
+from store.sync_store import JobStore, Record
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -127,8 +127,8 @@ class Writer:
         self.batch_size = settings.record_batch_size
         self.flush_seconds = settings.record_flush_seconds
         self.patience = settings.heartbeat_grace_seconds
-        self.records: list[tuple[int, bytes]] = []
-        self.snapshots: list[tuple[int, bytes]] = []
+        self.records: list[tuple[int, Record]] = []
+        self.snapshots: list[tuple[int, Record]] = []
         self.dataset: bytes | None = None
         self.iteration: int | None = None
         self.status: str | None = "running"
@@ -146,10 +146,11 @@ class Writer:
 
     def add(self, record: dict[str, Any], snapshot: dict[str, Any] | None) -> None:
         if snapshot is not None:
-            self.snapshots.append((int(snapshot["iteration"]), dumps(snapshot)))
+            self.snapshots.append((int(snapshot["iteration"]), snapshot))
         self.iteration = int(record["iteration"])
-        # the store skips iterations already written (a redelivered job starts over)
-        self.records.append((self.iteration, dumps(record)))
+        # the store skips iterations already written (a redelivered job starts over); it packs
+        # them (store/packing.py) in the writer's thread
+        self.records.append((self.iteration, record))
         full = len(self.records) >= self.batch_size
         if full or time.monotonic() - self._last_flush >= self.flush_seconds:
             self.flush(wait=False)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Any
+
+from fastapi import APIRouter, Request
 
 from api.deps import StoreDep
 from api.models import Message
+from store.capacity import AsyncCapacity
 
 router = APIRouter(tags=["health"])
 
@@ -17,7 +20,10 @@ async def healthz() -> dict[str, str]:
 
 
 @router.get("/readyz", responses={503: {"model": Message, "description": "Redis is down"}})
-async def readyz(store: StoreDep) -> dict[str, str]:
-    """Redis answers (503 otherwise)."""
+async def readyz(store: StoreDep, request: Request) -> dict[str, Any]:
+    """Redis answers (503 otherwise); ``store``: its bytes used, its limit (Redis's
+    ``maxmemory``, 0 = none), the margin kept free and what queued and running jobs may still
+    write."""
     await store.ping()
-    return {"status": "ok", "redis": "ok"}
+    capacity: AsyncCapacity = request.app.state.capacity
+    return {"status": "ok", "redis": "ok", "store": await capacity.usage()}

@@ -9,6 +9,8 @@ from celery import Celery
 from api.limits import Quota
 from engine.spec import ExperimentSpec
 from store.async_store import AsyncJobStore
+from store.estimate import storage_bytes
+from store.ids import new_job_id
 from store.jobs import Job
 from store.lanes import route
 from store.queue import task_message
@@ -31,17 +33,24 @@ async def submit(
     new job is a succeeded copy of its results (``reused_from``), made at once in Redis; no
     other key's job is ever reused. Otherwise it is queued for a worker (an identical job
     still queued or running is not waited for). Without ``job_id``, the caller's and the
-    service's active-job limits are checked here; with it, the caller reserved that id
-    (``Quota.reserve``) and releases it if no job is made with it.
+    service's active-job limits and the store's room are checked here; with it, the caller
+    reserved that id (``Quota.reserve``, with the job's storage) and releases it if no job is
+    made with it.
     """
     spec_hash, ttl = spec.spec_hash(), settings.job_ttl_seconds
-    if not force:
-        reused = await store.reuse(spec_hash, ttl, quota.owner)
+    size = storage_bytes(spec)
+    if not force:  # a copy takes what the job took: room for it first, or a 507
+        held = f"reuse-{new_job_id()}"
+        await quota.reserve_storage([held], [size])
+        try:
+            reused = await store.reuse(spec_hash, ttl, quota.owner)
+        finally:
+            await quota.release([held])
         if reused is not None:
             return reused
     reserved_here = job_id is None
     if job_id is None:
-        [job_id] = await quota.reserve(1)
+        [job_id] = await quota.reserve(1, [size])
     # its lane by estimated work, its share of the lane by who submits it (store/lanes.py)
     queue = route(settings, spec.work_flops(), quota.caller.subject)
     spec_json, task = spec.model_dump(mode="json"), partial(task_message, celery, queue=queue)

@@ -18,6 +18,7 @@ from engine.spec import ExperimentSpec, resolve
 from engine.sweep import SweepCreate, iterations_to_reach, rank, variations
 from store.async_store import AsyncJobStore
 from store.async_sweeps import AsyncSweepStore, Sweep
+from store.estimate import storage_bytes
 from store.jobs import Job
 from store.keys import ACTIVE
 from store.settings import Settings
@@ -43,7 +44,8 @@ async def create_sweep(
         reason = f"{len(specs)} variations; the rate limit allows {rate} jobs per minute"
         raise invalid(("body", "vary"), reason)
     await quota.count_more(len(specs) - 1)  # each job counts; the request counted one
-    reserved = await quota.reserve(len(specs))  # the caller's and the service's slots, all or none
+    # the caller's and the service's slots and the store's room, all or none
+    reserved = await quota.reserve(len(specs), [storage_bytes(spec) for _, spec in specs])
     context = {"store": store, "celery": celery, "settings": settings, "quota": quota}
     jobs: list[Job] = []
     try:
@@ -125,7 +127,7 @@ def sweep_status(statuses: list[str]) -> str:
 
 
 async def sweeps_public(page: list[Sweep], sweeps: AsyncSweepStore) -> list[SweepPublic]:
-    """Each sweep with its jobs' states, results learned once (cached) and the ranking.
+    """Each sweep with its jobs' states, results (computed on each read) and the ranking.
 
     The reads for every sweep of ``page`` share their round-trips, so a listing costs about
     what one sweep does.
@@ -153,7 +155,8 @@ async def sweeps_public(page: list[Sweep], sweeps: AsyncSweepStore) -> list[Swee
     curves = await sweeps.costs([job_id for _, job_id in ended])
     for (k, job_id), curve in zip(ended, curves, strict=True):
         learned[k][f"reach:{job_id}"] = iterations_to_reach(curve, page[k].target_cost)
-    await sweeps.remember(list(zip(page, learned, strict=True)))
+    for sweep, values in zip(page, learned, strict=True):  # reads never write: not stored
+        sweep.cached.update(values)
     return [_public(sweep, [jobs[job_id] for job_id in sweep.job_ids]) for sweep in page]
 
 

@@ -12,6 +12,7 @@ from engine.spec import resolve
 from engine.train import Training
 from store.codec import dumps, loads, record_fields
 from store.keys import Keys
+from store.packing import entry_json
 from store.sync_store import JobStore
 
 # iterations 0, 2, ..., 40: bulky keys on some records only (boundary every 10, histograms every 5)
@@ -50,7 +51,7 @@ def job_id(store: JobStore) -> str:
 
 def expected_page(store: JobStore, job_id: str, query: dict[str, Any]) -> dict[str, Any]:
     """The page computed the plain way: every stored record parsed, then filtered."""
-    records = [loads(fields[b"r"]) for _, fields in store.redis.xrange(Keys(job_id).records)]
+    records = [loads(entry_json(fields)) for _, fields in store.redis.xrange(Keys(job_id).records)]
     start, stop, every = query["start"], query.get("stop"), query["every"]
     in_range = [
         r for r in records if r["iteration"] >= start and (stop is None or r["iteration"] <= stop)
@@ -96,7 +97,7 @@ def test_pages_followed_by_next_give_every_record_once(
 def test_the_unfiltered_page_is_the_stored_bytes(
     client: TestClient, store: JobStore, job_id: str
 ) -> None:
-    raw = [fields[b"r"] for _, fields in store.redis.xrange(Keys(job_id).records)]
+    raw = [entry_json(fields) for _, fields in store.redis.xrange(Keys(job_id).records)]
     body = client.get(f"/v1/jobs/{job_id}/metrics").content
     assert b'"records":[' + b",".join(raw) + b"]" in body
 

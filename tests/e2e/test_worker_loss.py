@@ -13,10 +13,11 @@ import redis
 from fastapi.testclient import TestClient
 
 from api.main import create_app
+from scripts import launch
 from scripts.redis_server import RedisServer
 from store.keys import Keys
 from store.settings import Settings
-from tests.conftest import celery_worker_process
+from tests.conftest import celery_worker_process, service_env
 from tests.e2e.job_helpers import all_iterations, long_spec, submit, wait_for, wait_for_records
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -52,8 +53,10 @@ def test_a_job_whose_worker_is_gone_is_reported_failed(
         heartbeat_seconds=0.2,
         heartbeat_grace_seconds=1.0,
     )
+    env = service_env(redis_server.url, CELERY_QUEUE=queue, **beat)
     with (
         celery_worker_process(redis_server.url, queue, 1, tmp_path, **beat) as worker,
+        launch.reaper(env, tmp_path / "reaper.log"),
         TestClient(create_app(settings)) as client,
     ):
         job = client.post("/v1/jobs", json=long_spec(100_000)).json()

@@ -13,7 +13,9 @@ from store.async_store import AsyncJobStore, connect
 from store.codec import dumps, loads
 from store.ids import new_job_id
 from store.keys import STATUSES, Keys, status_index
+from store.packing import entry_json
 from store.sync_store import JobStore
+from worker.reaper import Reaper
 
 SPEC = resolve({"training": {"iterations": 20}}).model_dump(mode="json")
 TTL = 1000
@@ -38,7 +40,7 @@ def running_job(store: JobStore, spec_hash: str = "h") -> str:
 
 
 def records(store: JobStore, job_id: str) -> list[tuple[str, dict]]:
-    return [(i.decode(), loads(f[b"r"])) for i, f in store.redis.xrange(Keys(job_id).records)]
+    return [(i.decode(), loads(entry_json(f))) for i, f in store.redis.xrange(Keys(job_id).records)]
 
 
 def indexes_of(client: redis.Redis, job_id: str) -> set[str]:
@@ -135,18 +137,19 @@ def test_ids_older_than_the_ttl_are_trimmed_on_create(store: JobStore) -> None:
 
 
 @pytest.mark.anyio
-async def test_a_silent_running_job_is_marked_failed(store: JobStore, redis_db: str) -> None:
-    client = connect(redis_db)
-    short = AsyncJobStore(client, grace=0.3)
+async def test_the_reaper_marks_a_silent_running_job_failed_and_reads_never_do(
+    store: JobStore, astore: AsyncJobStore
+) -> None:
     silent, alive = running_job(store), running_job(store)
     time.sleep(0.5)
     store.tick(alive, heartbeat=True)
-    job = await short.get(silent)
+    assert (await astore.get(silent)).status == "running"  # type: ignore[union-attr]
+    assert Reaper(store.redis, grace=0.3).reap() == [silent]
+    job = await astore.get(silent)
     assert job is not None and job.status == "failed"
     assert job.error is not None and job.error["type"] == "WorkerLost"
     assert indexes_of(store.redis, silent) == {"failed"}
-    assert (await short.get(alive)).status == "running"  # type: ignore[union-attr]
-    await client.aclose()
+    assert (await astore.get(alive)).status == "running"  # type: ignore[union-attr]
 
 
 @pytest.mark.anyio

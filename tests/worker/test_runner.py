@@ -14,6 +14,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from engine.spec import resolve
 from store.codec import loads
 from store.keys import Keys
+from store.packing import entry_json, is_snapshot_field, snapshot_json
 from store.settings import Settings
 from store.sync_store import JobStore
 from worker.runner import run_job
@@ -69,7 +70,7 @@ class FakeTraining:
 
 
 def iterations(store: JobStore, job_id: str) -> list[int]:
-    return [loads(f[b"r"])["iteration"] for _, f in store.redis.xrange(Keys(job_id).records)]
+    return [loads(entry_json(f))["iteration"] for _, f in store.redis.xrange(Keys(job_id).records)]
 
 
 def test_a_job_runs_to_success_with_every_record_once(store: JobStore, settings: Settings) -> None:
@@ -89,9 +90,9 @@ def test_parameter_snapshots_are_stored_apart_from_records(
     job_id = store.create(SPEC, "h", 100)
     run_job(store, job_id, settings, FakeTraining)
     snapshots = store.redis.hgetall(Keys(job_id).params)
-    assert sorted(int(k) for k in snapshots) == [0, 20]
-    assert loads(snapshots[b"20"])["layers"][0]["weights"] == [[20]]
-    first = loads(store.redis.xrange(Keys(job_id).records)[0][1][b"r"])
+    assert sorted(int(k) for k in snapshots if is_snapshot_field(k)) == [0, 20]
+    assert loads(snapshot_json(snapshots[b"20"], []))["layers"][0]["weights"] == [[20]]
+    first = loads(entry_json(store.redis.xrange(Keys(job_id).records)[0][1]))
     assert "parameters" not in first
 
 

@@ -1,0 +1,58 @@
+"""How many bytes of Redis a job may take, from its resolved spec alone (admission control).
+
+A pure function of the spec, counted from what the store keeps (store/packing.py): one packed
+record per recorded iteration, its histograms, boundary grids and predictions as binary
+arrays, the parameter snapshots as float32/float64 arrays, the 2D dataset as JSON, and the
+job's hash. Arrays are counted at their uncompressed binary size, records at a bound on their
+compressed skeleton, so the estimate stays above what a job stores (zstd only makes it
+smaller); tests/store/test_estimate.py and bench/store_bytes.py compare it with real jobs.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+from engine.spec import ExperimentSpec
+
+JOB_HASH = 8_000  # the job's hash: its spec, summary, timestamps
+KEY_OVERHEAD = 1_000  # per key and per stream node, Redis's own bookkeeping
+RECORD_BASE = 200  # a record's skeleton: iteration, epoch, cost, accuracies
+LAYER_SKELETON = 500  # a layer's six summaries and unit spread in a compressed skeleton
+ENTRY_OVERHEAD = 40  # a stream entry's id and field names in a listpack
+ARRAY_HEADER = 16  # kind, shape, and its share of a zstd frame
+POINT_JSON = 50  # one 2D point of the dataset as JSON (two coordinates and a label)
+
+
+def recorded(iterations: int, every: int) -> int:
+    """How many iterations of 0..iterations are due every ``every`` (and the last always)."""
+    if every <= 0:
+        return 0
+    return iterations // every + 1 + (iterations % every != 0)
+
+
+def storage_bytes(spec: ExperimentSpec) -> int:
+    """Bytes of Redis the job's keys may take once it has run to the end."""
+    rec, iterations = spec.record, spec.training.iterations
+    layers = len(spec.sizes) - 1
+    records = recorded(iterations, rec.every)
+    total = JOB_HASH + 4 * KEY_OVERHEAD
+    total += records * (RECORD_BASE + ENTRY_OVERHEAD + layers * LAYER_SKELETON)
+    # items due on their own period are also written on every recorded iteration that is
+    # the last: counted as due on min(records, their own count)
+    histograms = min(records, recorded(iterations, rec.histograms.every))
+    per_histogram = ARRAY_HEADER + 4 * rec.histograms.bins
+    total += histograms * layers * len(rec.histograms.fields) * per_histogram
+    if not spec.dataset.is_image:
+        grids = min(records, recorded(iterations, rec.boundary.every))
+        cells = rec.boundary.resolution**2
+        per_grid = 2 * cells + (cells if spec.n_classes > 2 else 0) + ARRAY_HEADER
+        total += grids * per_grid + spec.dataset.n_samples * POINT_JSON
+    else:
+        predictions = min(records, recorded(iterations, rec.predictions.every))
+        count = min(rec.predictions.count, spec.batch_size)
+        total += predictions * (4 * ARRAY_HEADER + count * (4 + 1 + 1 + 1))
+    snapshots = 2 + (iterations // rec.parameters.every if rec.parameters.every else 0)
+    itemsize = 4 if spec.model.dtype == "float32" else 8
+    parameters = sum(a * b + b for a, b in itertools.pairwise(spec.sizes))
+    total += snapshots * (parameters * itemsize + layers * 2 * ARRAY_HEADER + KEY_OVERHEAD)
+    return int(total)
