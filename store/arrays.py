@@ -9,7 +9,7 @@ Kinds, chosen per list from its values (every one exact):
 - ``m``: milli-units, uint16 = round(1000 x), 65535 for ``null``: values on a 1e-3 grid in
   [0, 65.534]; ``n`` the same for float32 values (the float32 nearest to a 1e-3 step), e.g.
   the boundary probabilities a float32 network's engine rounds to 3 decimals. Stored as
-  differences from the left (and upper) neighbour, mod 2^16: a smooth grid is mostly zeros;
+  zigzagged differences from the left (and upper) neighbour: a smooth grid is mostly zeros;
 - ``f``: float32 (``null`` as NaN): parameters and histograms of a float32 network;
 - ``d``: float64 (``null`` as NaN), the fallback of a float list;
 - ``?``: booleans, one byte each; ``B``, ``H``, ``I``, ``q``: integers in the smallest of
@@ -79,7 +79,8 @@ def _floats(x: NDArray[np.float64]) -> Array:
     finite = ~np.isnan(x)
     with np.errstate(invalid="ignore", over="ignore"):
         milli = np.where(finite, np.round(x * 1000), 0)
-        if (milli >= 0).all() and (milli < MILLI_NULL).all():
+        # -0.0 would come back as 0.0: a list with one is not milli
+        if (milli >= 0).all() and (milli < MILLI_NULL).all() and not np.signbit(x[finite]).any():
             stored = np.where(finite, milli, MILLI_NULL).astype(np.uint16)
             if (milli / 1000 == x)[finite].all():
                 return Array("m", stored)
@@ -151,13 +152,17 @@ def unpack(frame: bytes) -> list[Array]:
 
 
 def _delta(values: NDArray[np.uint16]) -> NDArray[np.uint16]:
-    """Differences along every axis, mod 2^16 (uint16 arithmetic wraps)."""
+    """Differences along every axis, mod 2^16 (uint16 arithmetic wraps), zigzagged: a small
+    step down is a small number too (-1 -> 1, 1 -> 2), so their high bytes are zero."""
     for axis in range(values.ndim):
         values = np.diff(values, axis=axis, prepend=np.zeros_like(values.take([0], axis=axis)))
-    return values
+    signed = values.view(np.int16)
+    return ((signed << 1) ^ (signed >> 15)).view(np.uint16)
 
 
-def _undelta(values: NDArray[np.uint16]) -> NDArray[np.uint16]:
+def _undelta(zigzag: NDArray[np.uint16]) -> NDArray[np.uint16]:
+    sign = (zigzag & 1) * np.uint16(0xFFFF)  # all ones where the difference was negative
+    values = ((zigzag >> 1) ^ sign).astype(np.uint16)
     for axis in reversed(range(values.ndim)):
         values = np.cumsum(values, axis=axis, dtype=np.uint16)
     return values

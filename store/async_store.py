@@ -70,6 +70,7 @@ class AsyncJobStore:
         self._intersect = client.register_script(lua.INTERSECT)
         self._enqueue = client.register_script(lua.ENQUEUE)
         self._delete = client.register_script(lua.DELETE)
+        self._page = client.register_script(lua.PAGE)
         self._cancel = client.register_script(lua.CANCEL)
         self._next_trim = 0.0  # when this process next trims the indexes of expired ids
 
@@ -179,10 +180,11 @@ class AsyncJobStore:
     async def records(
         self, job_id: str, start: int, stop: int | None, every: int, limit: int
     ) -> tuple[str | None, list[bytes], int | None]:
-        """(status, raw records, next start) of iterations start..stop, every ``every``-th.
+        """(status, records as JSON, next start) of iterations start..stop, every
+        ``every``-th.
 
-        The status is read in the same transaction as the first records, so a final status
-        means no record is missing.
+        The status is read in one atomic step with the first records (``lua.PAGE``), so a
+        final status means no record is missing.
         """
         key = Keys(job_id).records
         lower, upper = stream_id(start), stream_id(stop) if stop is not None else "+"
@@ -195,13 +197,11 @@ class AsyncJobStore:
             count = wanted + 1 - position
             count = count if every == 1 else min(count, CHUNK)
             if status is None:
-                pipe = self.redis.pipeline(transaction=True)
-                pipe.hget(Keys(job_id).job, "status")
-                pipe.xrange(key, lower, upper, count=count)
-                raw_status, entries = await pipe.execute()
-                status = raw_status.decode() if raw_status else ""
+                raw_status, raw = await self._page([Keys(job_id).job, key], [lower, upper, count])
+                status = raw_status.decode()
+                entries: list[Any] = [(i, dict(zip(f[::2], f[1::2], strict=True))) for i, f in raw]
             else:
-                entries = await self.redis.xrange(key, lower, upper, count=count)
+                entries = cast(list[Any], await self.redis.xrange(key, lower, upper, count=count))
             for entry_id, fields in entries:
                 if position == wanted:
                     next_start = iteration_of(entry_id)

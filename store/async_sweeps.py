@@ -161,7 +161,7 @@ class AsyncSweepStore:
         for job in jobs:
             if job is not None:
                 await self.jobs.delete(job)
-        pipe = self.redis.pipeline(transaction=True)
+        pipe = self.redis.pipeline(transaction=False)  # no MULTI: it works on a full store
         pipe.delete(sweep_key(sweep.id))
         pipe.zrem(SWEEPS_INDEX, sweep.id)
         if sweep.owner:

@@ -3,9 +3,10 @@
 A pure function of the spec, counted from what the store keeps (store/packing.py): one packed
 record per recorded iteration, its histograms, boundary grids and predictions as binary
 arrays, the parameter snapshots as float32/float64 arrays, the 2D dataset as JSON, and the
-job's hash. Arrays are counted at their uncompressed binary size, records at a bound on their
-compressed skeleton, so the estimate stays above what a job stores (zstd only makes it
-smaller); tests/store/test_estimate.py and bench/store_bytes.py compare it with real jobs.
+job's hash. Arrays are counted at their uncompressed binary size (boundary grids at a byte a
+cell: see :data:`GRID_CELL`), records at a bound on their compressed skeleton, so the estimate
+stays above what a job stores; tests/store/test_estimate.py and bench/store_bytes.py compare
+it with real jobs.
 """
 
 from __future__ import annotations
@@ -17,7 +18,10 @@ from engine.spec import ExperimentSpec
 JOB_HASH = 8_000  # the job's hash: its spec, summary, timestamps
 KEY_OVERHEAD = 1_000  # per key and per stream node, Redis's own bookkeeping
 RECORD_BASE = 200  # a record's skeleton: iteration, epoch, cost, accuracies
-LAYER_SKELETON = 500  # a layer's six summaries and unit spread in a compressed skeleton
+LAYER_SKELETON = 300  # a layer's six summaries and unit spread in a compressed skeleton
+# a boundary grid's cell: 2 bytes raw, but stored as zigzagged differences of a smooth surface
+# (store/arrays.py) its high byte is zero and zstd takes it to ~0.25 byte; 1 byte is the bound
+GRID_CELL = 1
 ENTRY_OVERHEAD = 40  # a stream entry's id and field names in a listpack
 ARRAY_HEADER = 16  # kind, shape, and its share of a zstd frame
 POINT_JSON = 50  # one 2D point of the dataset as JSON (two coordinates and a label)
@@ -45,7 +49,7 @@ def storage_bytes(spec: ExperimentSpec) -> int:
     if not spec.dataset.is_image:
         grids = min(records, recorded(iterations, rec.boundary.every))
         cells = rec.boundary.resolution**2
-        per_grid = 2 * cells + (cells if spec.n_classes > 2 else 0) + ARRAY_HEADER
+        per_grid = GRID_CELL * cells * (2 if spec.n_classes > 2 else 1) + ARRAY_HEADER
         total += grids * per_grid + spec.dataset.n_samples * POINT_JSON
     else:
         predictions = min(records, recorded(iterations, rec.predictions.every))

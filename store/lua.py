@@ -38,6 +38,14 @@ return redis.call('HGETALL', KEYS[1])
 """
 )
 
+# KEYS: job hash, records stream; ARGV: lower entry id, upper entry id, how many at most
+# The job's status and the first records of a page in one atomic read (a final status means
+# no record is missing). ``no-writes``: it runs on a full store, where a MULTI would not.
+PAGE = """#!lua flags=no-writes
+local status = redis.call('HGET', KEYS[1], 'status') or ''
+return {status, redis.call('XRANGE', KEYS[2], ARGV[1], ARGV[2], 'COUNT', ARGV[3])}
+"""
+
 # KEYS: job hash, target index, one index per allowed source status (in ARGV's order)
 # ARGV: id, target, n sources, sources..., field, value, ...
 # Returns {applied (0/1), status before ('' if the job is gone)}.

@@ -23,7 +23,10 @@ from store.arrays import MIN_LENGTH, Array, pack, to_array, to_list, unpack
 from store.codec import dumps, loads
 
 MARK = "$a"
-CHUNK_BYTES = 1 << 20
+# a chunk and its string header fill a 256 KiB allocation of Redis's allocator exactly: 1 MiB
+# chunks took 1.25 MiB each (the next size class), and a smaller chunk keeps the write's
+# transient copy (query buffer, script argument) small beside what is stored
+CHUNK_BYTES = (1 << 18) - 64
 SPLIT_OVER = 4096
 LEVEL = 1  # of a skeleton: smaller than level 3 with the dictionary, and faster
 # the names every record repeats: as a zstd dictionary, a record's skeleton does not carry them

@@ -28,6 +28,10 @@ from store.packing import is_snapshot_field, pack_record, pack_snapshot
 
 log = logging.getLogger(__name__)
 Record = dict[str, Any] | bytes  # a record or snapshot, or its JSON
+# one append script call: packed records, params-hash fields, the dataset, job hash fields
+Call = tuple[
+    list[tuple[int, tuple[bytes, bytes]]], list[tuple[str, bytes]], bytes | None, dict[str, Any]
+]
 
 
 def as_dict(record: Record) -> dict[str, Any]:
@@ -164,9 +168,9 @@ class JobStore:
     ) -> str | None:
         """Write records, snapshots, dataset and ``fields`` while the job runs; its status.
 
-        Records and snapshots are dicts or their JSON, stored packed (store/packing.py). A
-        snapshot's chunks go one per script call, its header and ``fields`` in the last, so
-        Redis never holds more than one chunk beyond what it keeps.
+        Records and snapshots are dicts or their JSON, stored packed (store/packing.py). The
+        records, dataset and ``fields`` go first; a snapshot's chunks one per script call, its
+        header in the last, so Redis never holds more than one chunk beyond what it keeps.
         """
         packed = [(i, pack_record(as_dict(record))) for i, record in records]
         chunks: list[tuple[str, bytes]] = []
@@ -175,15 +179,10 @@ class JobStore:
             *parts, header = pack_snapshot(iteration, as_dict(snapshot))
             chunks += parts
             headers.append(header)
-        Call = tuple[
-            list[tuple[int, tuple[bytes, bytes]]],
-            list[tuple[str, bytes]],
-            bytes | None,
-            dict[str, Any],
-        ]
-        calls: list[Call] = [(packed, [], dataset, {})] if packed or dataset else []
+        calls: list[Call] = [(packed, [], dataset, fields)]  # the records first: they show
         calls += [([], [chunk], None, {}) for chunk in chunks]
-        calls.append(([], headers, None, fields))
+        if headers:
+            calls.append(([], headers, None, {}))
         status, written = b"", []
         try:
             for call_records, call_snapshots, call_dataset, call_fields in calls:

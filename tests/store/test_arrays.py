@@ -60,6 +60,12 @@ def test_nulls_survive_in_floats_and_milli_grids() -> None:
     assert MILLI_NULL == 65535
 
 
+def test_negative_zero_keeps_its_sign() -> None:
+    values = [0.5] * 20 + [-0.0]
+    kind, back = round_trip(values)
+    assert kind != "m" and orjson.dumps(back) == orjson.dumps(values)
+
+
 def test_integers_and_booleans_use_the_smallest_type() -> None:
     assert round_trip(list(range(200)))[0] == "B"
     assert round_trip(list(range(0, 70_000, 1000)))[0] == "I"

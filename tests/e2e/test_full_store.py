@@ -1,0 +1,152 @@
+"""A full store: a Redis with a small ``maxmemory`` of its own, its own worker, reaper and API.
+
+Filling it ends in 507s that name the limit, never a 500; every accepted job succeeds and the
+worker lives; reads answer 200; a DELETE frees room at once; the expire_finished policy
+makes room from ended jobs only.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import redis
+
+from scripts import launch
+from store.keys import Keys
+from tests.e2e.job_helpers import wait_for
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+MAXMEMORY = "24mb"
+MARGIN = str(4 * 2**20)
+_seeds = itertools.count(1)
+
+
+def playground() -> dict[str, object]:
+    return {"preset": "playground", "training": {"seed": next(_seeds)}, "force": True}
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[launch.Stack]:
+    logs = tmp_path_factory.mktemp("full-store")
+    with launch.service_stack(
+        "initlab-full", Path(logs), maxmemory=MAXMEMORY, STORE_MARGIN_BYTES=MARGIN
+    ) as stack:
+        yield stack
+
+
+@pytest.fixture
+def http(stack: launch.Stack) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=stack.api.url, timeout=60) as client:
+        yield client
+
+
+def fill(http: httpx.Client, most: int = 40) -> tuple[list[str], httpx.Response]:
+    """Submit playground jobs until one is refused; (the accepted ids, the refusal)."""
+    accepted: list[str] = []
+    for _ in range(most):
+        response = http.post("/v1/jobs", json=playground())
+        assert response.status_code in (202, 507), response.text
+        if response.status_code == 507:
+            return accepted, response
+        accepted.append(response.json()["id"])
+        if len(accepted) % 3 == 0:  # let some end, so the store holds real bytes
+            wait_for(http, accepted[-1], timeout=120)
+    raise AssertionError(f"{most} jobs were all accepted on a {MAXMEMORY} store")
+
+
+def test_a_full_store_refuses_clearly_reads_work_and_a_delete_makes_room(
+    stack: launch.Stack, http: httpx.Client
+) -> None:
+    accepted, refusal = fill(http)
+    assert len(accepted) >= 2
+    detail = refusal.json()["detail"]
+    assert detail.startswith("store full:") and "maxmemory 25.2 MB" in detail, detail
+    assert int(refusal.headers["Retry-After"]) > 0
+    for job_id in accepted:  # no accepted job fails for lack of room
+        assert wait_for(http, job_id, timeout=120)["status"] == "succeeded"
+    assert all(worker.poll() is None for worker in stack.workers)
+    ready = http.get("/readyz").json()["store"]
+    assert ready["limit_bytes"] == 24 * 2**20 and 0 < ready["used_bytes"] <= ready["limit_bytes"]
+    job_id = accepted[0]
+    for path in ("", "/metrics?fields=cost", "/parameters", "/dataset", "/plots/cost.svg"):
+        assert http.get(f"/v1/jobs/{job_id}{path}").status_code == 200, path
+    assert http.get("/v1/jobs").status_code == 200
+    assert "initlab_store_used_bytes" in http.get("/metrics").text
+    assert http.post("/v1/jobs", json=playground()).status_code == 507  # still full
+    before = ready["used_bytes"]
+    for job_id in accepted:
+        assert http.delete(f"/v1/jobs/{job_id}").status_code == 204
+    assert http.get("/readyz").json()["store"]["used_bytes"] < before
+    again = http.post("/v1/jobs", json=playground())  # no restart needed
+    assert again.status_code == 202, again.text
+    assert wait_for(http, again.json()["id"], timeout=120)["status"] == "succeeded"
+    http.delete(f"/v1/jobs/{again.json()['id']}")
+
+
+def test_a_job_too_big_for_the_store_is_refused_cleanly(
+    stack: launch.Stack, http: httpx.Client
+) -> None:
+    response = http.post("/v1/jobs", json={"preset": "glorot_2010", "force": True})
+    assert response.status_code == 507 and "Retry-After" in response.headers
+    assert "store full" in response.json()["detail"]
+    assert all(worker.poll() is None for worker in stack.workers)
+
+
+def test_a_job_that_meets_a_full_redis_mid_run_fails_with_the_reason(
+    stack: launch.Stack, http: httpx.Client
+) -> None:
+    """Redis refuses a write the estimate did not foresee: the job ends failed, the worker
+    lives on and runs the next job."""
+    client = redis.Redis.from_url(stack.redis.url)
+    body = {"preset": "mnist", "training": {"iterations": 3}, "force": True}
+    job = http.post("/v1/jobs", json=body).json()
+    try:
+        used = int(client.info("memory")["used_memory"])
+        client.config_set("maxmemory", used + 512 * 1024)  # too little for one snapshot
+        done = wait_for(http, job["id"], timeout=180)
+        used = int(client.info("memory")["used_memory"])
+        client.config_set("maxmemory", used - 2 * 2**20)  # Redis refuses any write now
+        with pytest.raises(redis.OutOfMemoryError):
+            client.set("probe", 1)
+        assert done["status"] == "failed" and done["error"]["type"] == "OutOfMemoryError", done
+        for path in ("", "/metrics", "/plots/cost.svg"):  # reads never write
+            assert http.get(f"/v1/jobs/{job['id']}{path}").status_code == 200, path
+        refused = http.post("/v1/jobs", json=playground())
+        assert refused.status_code == 507 and "Retry-After" in refused.headers
+        assert http.delete(f"/v1/jobs/{job['id']}").status_code == 204  # frees at once
+        assert not client.exists(*Keys(job["id"]).data())
+        assert int(client.info("memory")["used_memory"]) < used
+    finally:
+        client.config_set("maxmemory", MAXMEMORY)
+    assert all(worker.poll() is None for worker in stack.workers)
+    nxt = http.post("/v1/jobs", json=playground()).json()
+    assert wait_for(http, nxt["id"], timeout=120)["status"] == "succeeded"
+    http.delete(f"/v1/jobs/{nxt['id']}")
+    client.close()
+
+
+def test_expire_finished_makes_room_from_ended_jobs_only(tmp_path: Path) -> None:
+    env = {"STORE_MARGIN_BYTES": MARGIN, "STORE_FULL_POLICY": "expire_finished"}
+    with (
+        launch.service_stack("initlab-expire", tmp_path, maxmemory=MAXMEMORY, **env) as stack,
+        httpx.Client(base_url=stack.api.url, timeout=60) as http,
+    ):
+        ids = []
+        for _ in range(16):  # more than the store holds at once
+            response = http.post("/v1/jobs", json=playground())
+            assert response.status_code == 202, response.text
+            ids.append(response.json()["id"])
+            wait_for(http, ids[-1], timeout=120)
+        statuses = [http.get(f"/v1/jobs/{job_id}").status_code for job_id in ids]
+        kept = [job_id for job_id, code in zip(ids, statuses, strict=True) if code == 200]
+        assert 200 in statuses and 404 in statuses
+        assert ids[-1] in kept  # the oldest went first
+        first_kept = ids.index(kept[0])
+        assert all(code == 200 for code in statuses[first_kept:])
+        for job_id in kept:
+            assert http.get(f"/v1/jobs/{job_id}").json()["status"] == "succeeded"
