@@ -9,8 +9,10 @@ Keys of job ``{id}`` (every one expires at the job's ``expire_at``, creation + T
   queued), and with auth on ``owner``: the stable id of the API key that
   made it (never the key)
 - ``initlab:job:{id}:records`` stream, one entry per record, entry id ``{iteration}-1``,
-  so ranges by iteration are direct and a rewrite of an iteration is refused
-- ``initlab:job:{id}:params`` hash iteration -> parameter snapshot JSON
+  so ranges by iteration are direct and a rewrite of an iteration is refused; fields ``z``
+  (the record's JSON skeleton, zstd) and ``b`` (its arrays, binary): store/packing.py
+- ``initlab:job:{id}:params`` hash: ``{iteration}`` -> a snapshot's header (its skeleton and
+  chunk count), ``{iteration}.{k}`` -> its arrays' frame in chunks (store/packing.py)
 - ``initlab:job:{id}:dataset`` string, the 2D data the job trained on
 - ``initlab:job:{id}:cancel`` flag the training loop polls
 - ``initlab:spec:{hash}`` string: the id of the latest job created with that resolved spec;

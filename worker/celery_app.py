@@ -25,6 +25,9 @@ from store import logs  # noqa: E402
 from store.lanes import worker_queues  # noqa: E402
 from store.memory import cap_address_space  # noqa: E402
 from store.queue import RUN_JOB, make_celery  # noqa: E402
+from worker import broker  # noqa: E402
+
+broker.install()  # an acknowledgement refused on a full store does not kill the worker
 
 logs.JOB_TASKS.add(RUN_JOB)  # its task id is the job id: its log lines carry it
 
