@@ -64,7 +64,7 @@ def connect(
 class AsyncJobStore:
     def __init__(self, client: aioredis.Redis, grace: float) -> None:
         self.redis = client
-        self.grace = grace  # a running job with an older heartbeat has lost its worker
+        self.grace = grace  # HEARTBEAT_GRACE_SECONDS; the reaper applies it, never a read
         self._transition = client.register_script(lua.TRANSITION)
         self._reuse = client.register_script(lua.REUSE)
         self._intersect = client.register_script(lua.INTERSECT)
