@@ -38,8 +38,7 @@ def stored_bytes(store: JobStore, request: dict[str, Any]) -> tuple[int, int]:
     dataset = training.dataset_payload()
     store.append(job, [], [], dataset=dumps(dataset) if dataset is not None else None)
     batch: list[tuple[int, dict[str, Any]]] = []
-    for record in training.run():
-        snapshot = record.pop("parameters", None)
+    for record, snapshot in training.run_with_snapshots():
         batch.append((record["iteration"], record))
         snapshots = [(snapshot["iteration"], snapshot)] if snapshot is not None else []
         if len(batch) == 64 or snapshots:
