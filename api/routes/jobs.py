@@ -56,7 +56,7 @@ def _answer(body: bytes, job: Job, request: Request, caller: Principal, encoding
     return Response(body, media_type=JSON, headers=caching.headers(job, request, caller.anonymous))
 
 
-@router.post("", **SUBMISSION)
+@router.post("", operation_id="createJob", **SUBMISSION)
 async def create_job(
     body: JobCreate,
     response: Response,
@@ -78,7 +78,7 @@ async def create_job(
     return JobPublic.of(job)
 
 
-@router.get("")
+@router.get("", operation_id="listJobs")
 async def list_jobs(
     store: StoreDep,
     settings: SettingsDep,
@@ -94,14 +94,19 @@ async def list_jobs(
     return JobsPublic(data=[JobPublic.of(job) for job in jobs], count=count, next=next_cursor)
 
 
-@router.get("/{job_id}", responses=NOT_FOUND)
+@router.get("/{job_id}", operation_id="getJob", responses=NOT_FOUND)
 async def read_job(job: JobDep, store: StoreDep, settings: SettingsDep) -> JobPublic:
     """A job: status, progress, resolved spec, summary or error; while queued, its lane,
     position and estimated start."""
     return JobPublic.of(job, await standing(store.redis, settings, job))
 
 
-@router.get("/{job_id}/metrics", response_model=MetricsPublic, responses=CACHED)
+@router.get(
+    "/{job_id}/metrics",
+    operation_id="listJobMetrics",
+    response_model=MetricsPublic,
+    responses=CACHED,
+)
 async def read_metrics(
     request: Request,
     job: JobDep,
@@ -157,7 +162,12 @@ def _record_fields(fields: str | None) -> set[str] | None:
     return names | {"iteration"}
 
 
-@router.get("/{job_id}/parameters", response_model=ParametersPublic, responses=CACHED)
+@router.get(
+    "/{job_id}/parameters",
+    operation_id="getJobParameters",
+    response_model=ParametersPublic,
+    responses=CACHED,
+)
 async def read_parameters(
     request: Request,
     job: JobDep,
@@ -185,7 +195,12 @@ def _shorten(values: list[int], most: int = 20) -> str:
     return f"{', '.join(map(str, head))}, ..., {', '.join(map(str, tail))} ({len(values)} in all)"
 
 
-@router.get("/{job_id}/dataset", response_model=DatasetPublic, responses=CACHED)
+@router.get(
+    "/{job_id}/dataset",
+    operation_id="getJobDataset",
+    response_model=DatasetPublic,
+    responses=CACHED,
+)
 async def read_dataset(
     request: Request, job: JobDep, caller: ReaderDep, store: StoreDep
 ) -> Response:
@@ -205,6 +220,7 @@ async def read_dataset(
 
 @router.post(
     "/{job_id}/cancel",
+    operation_id="cancelJob",
     status_code=202,
     responses={**NOT_FOUND, 409: {"model": Message, "description": "already finished"}},
 )
@@ -218,7 +234,7 @@ async def cancel_job(job: OwnedJobDep, store: StoreDep) -> JobPublic:
     return JobPublic.of(await store.get(job.id) or job)
 
 
-@router.delete("/{job_id}", status_code=204, responses=NOT_FOUND)
+@router.delete("/{job_id}", operation_id="deleteJob", status_code=204, responses=NOT_FOUND)
 async def delete_job(job: OwnedJobDep, store: StoreDep) -> Response:
     """Cancel the job if active and delete everything stored for it."""
     await store.delete(job)
