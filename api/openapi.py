@@ -7,81 +7,22 @@ the page-size limits and the auth the settings turn on, and it names the error b
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel
-from pydantic.json_schema import models_json_schema
 
 from api.models import EVENTS, FieldError, ValidationErrorBody
-from api.models.schema import REF
-from engine.presets import PRESETS
-from engine.spec import ExperimentSpec
-from engine.sweep import MAX_VARIATIONS
+from api.models.schema import COMPONENTS, REF, defs, spec_schemas
 from store.settings import Settings
 
-COMPONENTS = "#/components/schemas/"
 STORE_PATHS = ("/v1/jobs", "/v1/sweeps", "/readyz")  # every route that reads or writes Redis
 STORE_DOWN = {"description": "the job store (Redis) is unreachable", "content": {
     "application/json": {"schema": {"$ref": COMPONENTS + "Error"}}}}  # fmt: skip
 AUTH_ONLY = ("APIKey", "ShareLink", "ShareToken")
-
-
-def _defs(models: list[type[BaseModel]], mode: str, prefix: str = "") -> dict[str, Any]:
-    pairs = [(model, mode) for model in models]
-    template = COMPONENTS + prefix + "{model}"
-    _, schema = models_json_schema(pairs, ref_template=template)  # type: ignore[arg-type]
-    return {prefix + name: body for name, body in schema.get("$defs", {}).items()}
-
-
-def _all_required(schemas: dict[str, Any]) -> None:
-    """A resolved spec has every field: mark them required."""
-    for schema in schemas.values():
-        if "properties" in schema:
-            schema["required"] = list(schema["properties"])
-
-
-def _paths(schemas: dict[str, Any], name: str, prefix: str = "") -> dict[str, Any]:
-    """Every dotted field path of a section (nested sections too) -> its schema."""
-    found: dict[str, Any] = {}
-    for key, schema in schemas[name].get("properties", {}).items():
-        path = f"{prefix}{key}"
-        found[path] = schema
-        ref = schema.get("$ref", "")
-        if ref.startswith(COMPONENTS):
-            found |= _paths(schemas, ref.removeprefix(COMPONENTS), path + ".")
-    return found
-
-
-def spec_schemas() -> dict[str, Any]:
-    """The engine's spec sections as request schemas, the resolved spec, presets, `vary`."""
-    sections = [field.annotation for field in ExperimentSpec.model_fields.values()]
-    requests = _defs(sections, "validation")  # type: ignore[arg-type]
-    resolved = _defs([ExperimentSpec], "serialization", "Resolved")
-    resolved["ResolvedExperimentSpec"] = ExperimentSpec.model_json_schema(
-        mode="serialization", ref_template=COMPONENTS + "Resolved{model}"
-    )
-    resolved["ResolvedExperimentSpec"].pop("$defs", None)
-    _all_required(resolved)
-    paths: dict[str, Any] = {}
-    for name, field in ExperimentSpec.model_fields.items():
-        paths |= _paths(requests, field.annotation.__name__, f"{name}.")  # type: ignore[union-attr]
-    vary = {
-        "type": "object",
-        "description": "field path -> the values it takes; every combination of the values is "
-        f"one job, at most {MAX_VARIATIONS} combinations in all",
-        "properties": {
-            path: {"type": "array", "items": schema, "minItems": 1, "maxItems": MAX_VARIATIONS}
-            for path, schema in paths.items()
-        },
-        "additionalProperties": False,
-        "minProperties": 1,
-        "x-max-variations": MAX_VARIATIONS,
-    }
-    values = {"type": "object", "properties": paths, "additionalProperties": False}
-    preset = {"type": "string", "enum": sorted(PRESETS), "description": "GET /v1/presets"}
-    return {**requests, **resolved, "SweepVary": vary, "SweepValues": values, "PresetName": preset}
+LIMIT_KEYS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
 
 
 def _markers(node: Any) -> Any:
@@ -117,6 +58,16 @@ def _parameters(doc: dict[str, Any], settings: Settings) -> None:
                 schema["maximum"] = maxima[op["operationId"]]
 
 
+def _preview_bounds(doc: dict[str, Any]) -> None:
+    """The dataset preview's query takes a ``dataset`` section's fields: the same bounds."""
+    fields = doc["components"]["schemas"]["DatasetSpec"]["properties"]
+    for _, op in _operations(doc):
+        if op["operationId"] == "previewDataset":
+            for parameter in op["parameters"]:
+                bounds = fields.get(parameter["name"], {})
+                parameter["schema"] |= {k: v for k, v in bounds.items() if k in LIMIT_KEYS}
+
+
 def _responses(doc: dict[str, Any], auth: bool) -> None:
     for path, op in _operations(doc):
         responses = op["responses"]
@@ -142,17 +93,53 @@ def _security(doc: dict[str, Any], settings: Settings) -> None:
             doc["components"].pop("securitySchemes", None)
 
 
+def _event(name: str, model: type[BaseModel]) -> dict[str, Any]:
+    """One server-sent event (OpenAPI 3.2's reading of an event stream's schema): its
+    ``data`` is JSON of the named model."""
+    data = {
+        "type": "string",
+        "contentMediaType": "application/json",
+        "contentSchema": {"$ref": COMPONENTS + model.__name__},
+    }
+    properties = {"event": {"const": name}, "data": data}
+    if name == "record":
+        properties["id"] = {"type": "string", "pattern": "^[0-9]+$", "description": "iteration"}
+    return {"type": "object", "properties": properties, "required": ["event", "data"]}
+
+
 def _events(doc: dict[str, Any]) -> None:
     """The event stream's payloads as components, named from its response (``x-events``)."""
     schemas = doc["components"]["schemas"]
-    schemas |= _defs(list(EVENTS.values()), "serialization")
+    schemas |= defs(list(EVENTS.values()), "serialization")
     for path, op in _operations(doc):
         content = op["responses"].get("200", {}).get("content", {})
         if "text/event-stream" in content and path.endswith("/events"):
-            content["text/event-stream"]["schema"] = {"type": "string"}
+            content["text/event-stream"]["schema"] = {
+                "oneOf": [_event(n, m) for n, m in EVENTS.items()]
+            }
             op["responses"]["200"]["x-events"] = {
                 name: {"$ref": COMPONENTS + model.__name__} for name, model in EVENTS.items()
             }
+
+
+def _untitled(node: Any) -> Any:
+    """Without pydantic's ``title``s below the components (generators name classes by them,
+    so two fields called ``name`` would make two classes called ``Name``)."""
+    if isinstance(node, dict):
+        return {
+            k: _untitled(v) for k, v in node.items() if not (k == "title" and isinstance(v, str))
+        }
+    if isinstance(node, list):
+        return [_untitled(value) for value in node]
+    return node
+
+
+def _titles(doc: dict[str, Any]) -> dict[str, Any]:
+    """Every component titled by its own name; no other schema titled."""
+    doc = {**doc, "paths": _untitled(doc["paths"]), "components": _untitled(doc["components"])}
+    for name, schema in doc["components"]["schemas"].items():
+        schema["title"] = name
+    return doc
 
 
 def build_openapi(app: FastAPI, settings: Settings) -> dict[str, Any]:
@@ -165,7 +152,7 @@ def build_openapi(app: FastAPI, settings: Settings) -> dict[str, Any]:
         routes=app.routes,
     )
     schemas = doc["components"]["schemas"]
-    schemas |= spec_schemas()
+    schemas |= copy.deepcopy(spec_schemas())
     schemas["HTTPValidationError"] = ValidationErrorBody.model_json_schema(
         ref_template=COMPONENTS + "{model}"
     )
@@ -174,9 +161,18 @@ def build_openapi(app: FastAPI, settings: Settings) -> dict[str, Any]:
         "$ref": COMPONENTS + "ValidationError"
     }
     schemas["ValidationError"] = FieldError.model_json_schema()
-    doc = _markers(doc)
+    doc = _titles(_markers(doc))
     _parameters(doc, settings)
+    _preview_bounds(doc)
     _responses(doc, bool(settings.api_keys))
     _security(doc, settings)
     _events(doc)
     return doc
+
+
+if __name__ == "__main__":  # the document a default server serves: python -m api.openapi
+    import json
+
+    from api.main import create_app
+
+    print(json.dumps(create_app(Settings()).openapi(), indent=2, sort_keys=True))

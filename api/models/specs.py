@@ -11,15 +11,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from pydantic import ConfigDict
+from pydantic import ConfigDict, ValidationInfo, field_validator, model_validator
 
-from api.models.schema import refer
+from api.models.schema import SECTION_SCHEMAS, base_values, refer, section_values, vary_values
 from engine import spec as engine_spec
 from engine import sweep as engine_sweep
 
 SECTIONS = {
-    name: field.annotation.__name__  # type: ignore[union-attr]
-    for name, field in engine_spec.ExperimentSpec.model_fields.items()
+    name: schema
+    for name, schema in SECTION_SCHEMAS.items()
     if name in engine_spec.SpecRequest.model_fields
 }
 
@@ -50,6 +50,11 @@ class SpecRequest(engine_spec.SpecRequest):
 
     model_config = ConfigDict(json_schema_extra=typed_spec(_examples(engine_spec.SpecRequest)))
 
+    @field_validator(*SECTIONS)
+    @classmethod
+    def _numbers_are_numbers(cls, value: Any, info: ValidationInfo) -> Any:
+        return section_values(value, str(info.field_name))
+
 
 def _typed_vary(schema: dict[str, Any]) -> None:
     vary = schema["properties"]["vary"]
@@ -63,3 +68,13 @@ class SweepCreate(engine_sweep.SweepCreate):
     model_config = ConfigDict(json_schema_extra=_typed_vary)
 
     base: SpecRequest = SpecRequest()
+
+    @field_validator("vary")
+    @classmethod
+    def _numbers_are_numbers(cls, vary: dict[str, list[Any]]) -> dict[str, list[Any]]:
+        return vary_values(vary)
+
+    @model_validator(mode="after")
+    def _base_within_bounds(self) -> SweepCreate:
+        base_values(self.base.model_dump(exclude={"preset"}, exclude_none=True))
+        return self

@@ -48,6 +48,7 @@ CACHED: dict[int | str, dict[str, Any]] = {
     304: {"description": "a finished job's answer, unchanged since the ETag given"},
 }
 JSON = "application/json"
+FIELDS_PATTERN = "^({0})(,({0}))*$".format("|".join(RECORD_FIELDS))
 
 
 def _answer(body: bytes, job: Job, request: Request, caller: Principal, encoding: str) -> Response:
@@ -116,7 +117,13 @@ async def read_metrics(
     start: Annotated[Count, Query(ge=0, description="first iteration")] = 0,
     stop: Annotated[Count | None, Query(ge=0, description="last iteration (inclusive)")] = None,
     every: Annotated[Count, Query(ge=1, description="keep every k-th record")] = 1,
-    fields: Annotated[str | None, Query(description="comma list of record keys")] = None,
+    fields: Annotated[
+        str | None,
+        Query(
+            description=f"comma list of record keys: {', '.join(RECORD_FIELDS)}",
+            json_schema_extra={"pattern": FIELDS_PATTERN},  # the server also takes spaces
+        ),
+    ] = None,
     limit: Annotated[Count | None, Query(ge=1, description="records per page")] = None,
     encoding: EncodingQuery = "json",
 ) -> Response:

@@ -7,6 +7,7 @@ import re
 from typing import Any, get_args
 
 import pytest
+from fastapi.testclient import TestClient
 
 from api.main import create_app
 from engine.spec import DATASETS_2D, ActivationName, InitMethod, OptimizerName
@@ -63,7 +64,8 @@ def test_non_json_bodies_are_typed(doc: dict[str, Any]) -> None:
     plot = ops["getJobPlot"][1]["responses"]["200"]["content"]
     assert plot == {"image/svg+xml": {"schema": {"type": "string"}}}
     events = ops["streamJobEvents"][1]["responses"]["200"]
-    assert events["content"]["text/event-stream"]["schema"] == {"type": "string"}
+    each = events["content"]["text/event-stream"]["schema"]["oneOf"]
+    assert [event["properties"]["event"]["const"] for event in each] == list(events["x-events"])
     payloads = {name: ref["$ref"].rsplit("/", 1)[1] for name, ref in events["x-events"].items()}
     assert payloads == {
         "record": "Record", "status": "StatusEvent", "end": "EndEvent", "error": "ErrorEvent"
@@ -124,3 +126,12 @@ def test_summary_and_records_are_typed(doc: dict[str, Any]) -> None:
     items = schemas["MetricsPublic"]["properties"]["records"]["items"]
     assert items["$ref"].endswith("/Record")
     assert schemas["LayerStats"]["properties"]["activations"]["$ref"].endswith("/Stat")
+
+
+def test_true_or_false_for_a_number_is_a_422_not_read_as_1_or_0(client: TestClient) -> None:
+    job = client.post("/v1/jobs", json={"training": {"iterations": False}})
+    assert job.status_code == 422 and job.json()["detail"][0]["loc"] == ["body", "training"]
+    sweep = client.post("/v1/sweeps", json={"vary": {"record.predictions.every": [False]}})
+    assert sweep.status_code == 422 and sweep.json()["detail"][0]["loc"] == ["body", "vary"]
+    fine = client.post("/v1/theory/variance", json={"optimizer": {"shuffle": True}})
+    assert fine.status_code == 200
