@@ -99,14 +99,22 @@ def spec_schemas() -> dict[str, Any]:
     return {**requests, **resolved, "SweepVary": vary, "SweepValues": values, "PresetName": preset}
 
 
-JSON_TYPES: dict[str, tuple[type, ...]] = {
-    "object": (dict,), "array": (list,), "string": (str,), "boolean": (bool,),
-    "integer": (int,), "number": (int, float), "null": (type(None),),
-}  # fmt: skip
+def _coercible(value: Any) -> bool:
+    """A JSON value pydantic would turn into a number though it is not one: true, "5"."""
+    if isinstance(value, bool):
+        return True
+    if isinstance(value, str):
+        try:
+            float(value)
+        except ValueError:
+            return False
+        return True
+    return False
 
 
 def _mismatch(value: Any, schema: dict[str, Any], schemas: dict[str, Any], at: str) -> str | None:
-    """Where ``value`` is not of the JSON type ``schema`` says (None: nowhere)."""
+    """Where ``value`` is not a number though pydantic would read it as one (None: nowhere);
+    any other wrong type the engine rejects itself, naming the field."""
     ref = schema.get("$ref", "")
     if ref.startswith(COMPONENTS):
         return _mismatch(value, schemas[ref.removeprefix(COMPONENTS)], schemas, at)
@@ -114,11 +122,8 @@ def _mismatch(value: Any, schema: dict[str, Any], schemas: dict[str, Any], at: s
         options = [_mismatch(value, option, schemas, at) for option in schema["anyOf"]]
         return None if None in options else options[0]
     kind = schema.get("type")
-    if kind is not None:
-        bad_bool = isinstance(value, bool) and kind != "boolean"
-        integral = kind == "integer" and isinstance(value, float) and value.is_integer()
-        if bad_bool or not (integral or isinstance(value, JSON_TYPES[kind])):
-            return f"{at}: expected {kind}"
+    if kind in ("integer", "number") and _coercible(value):
+        return f"{at}: expected {kind}"
     if isinstance(value, dict):
         properties = schema.get("properties", {})
         found = (
@@ -197,16 +202,38 @@ def section_values(value: Any, section: str) -> Any:
     return _check(value, SECTION_SCHEMAS[section], [])
 
 
-def base_values(base: dict[str, Any]) -> None:
-    """A ValueError where a sweep's base holds a value out of its field's own bounds: a varied
-    path may override it, but the sweep echoes its base as sent."""
-    _check(
-        None, "", [(value, ExperimentSpec, name, f"base.{name}") for name, value in base.items()]
-    )
+def _hidden(path: str, vary: dict[str, list[Any]]) -> bool:
+    """Whether a varied path inside ``path`` replaces part of its value."""
+    return any(other.startswith(path + ".") for other in vary)
+
+
+def _at(tree: Any, path: str) -> tuple[bool, Any]:
+    for key in path.split("."):
+        if not isinstance(tree, dict) or key not in tree:
+            return False, None
+        tree = tree[key]
+    return True, tree
+
+
+def base_values(base: dict[str, Any], vary: dict[str, list[Any]]) -> None:
+    """A ValueError where a sweep's base holds a value out of its field's own bounds that a
+    varied path replaces: the engine never sees it, but the sweep echoes its base as sent."""
+    fields = []
+    for path in vary:
+        found, value = _at(base, path)
+        if found:
+            fields.append((value, *_owner(path), f"base.{path}"))
+    _check(None, "", fields)
 
 
 def vary_values(vary: dict[str, list[Any]]) -> dict[str, list[Any]]:
-    """``vary``, unchanged, or a ValueError naming a value the schema does not allow (a parent
-    path's bad value is not hidden by a child path varied with it)."""
-    fields = [(item, *_owner(path), path) for path, items in vary.items() for item in items]
+    """``vary``, unchanged, or a ValueError naming a value pydantic would read as another
+    type, or out of bounds under a path varied with a path inside it (which hides it from
+    the engine); the engine checks every other value, naming the variation."""
+    fields = [
+        (item, *_owner(path), path)
+        for path, items in vary.items()
+        if _hidden(path, vary)
+        for item in items
+    ]
     return _check(vary, "SweepVary", fields)  # type: ignore[no-any-return]

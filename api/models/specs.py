@@ -76,5 +76,5 @@ class SweepCreate(engine_sweep.SweepCreate):
 
     @model_validator(mode="after")
     def _base_within_bounds(self) -> SweepCreate:
-        base_values(self.base.model_dump(exclude={"preset"}, exclude_none=True))
+        base_values(self.base.model_dump(exclude={"preset"}, exclude_none=True), self.vary)
         return self

@@ -10,7 +10,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.main import create_app
-from engine.spec import DATASETS_2D, ActivationName, InitMethod, OptimizerName
+from engine.experiment import InitMethod
+from engine.spec import DATASETS_2D
+from engine.vocabulary import ActivationName, OptimizerName
 from store.settings import Settings
 
 KEY = "k" * 20
