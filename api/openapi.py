@@ -22,6 +22,7 @@ STORE_PATHS = ("/v1/jobs", "/v1/sweeps", "/readyz")  # every route that reads or
 STORE_DOWN = {"description": "the job store (Redis) is unreachable", "content": {
     "application/json": {"schema": {"$ref": COMPONENTS + "Error"}}}}  # fmt: skip
 AUTH_ONLY = ("APIKey", "ShareLink", "ShareToken")
+BOUNDS = {"ge": "minimum", "le": "maximum", "gt": "exclusiveMinimum", "lt": "exclusiveMaximum"}
 LIMIT_KEYS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
 
 
@@ -54,6 +55,9 @@ def _parameters(doc: dict[str, Any], settings: Settings) -> None:
             if len(options) == 1 and not parameter.get("required"):
                 rest = {k: v for k, v in schema.items() if k != "anyOf"}
                 parameter["schema"] = schema = {**options[0], **rest}
+            for short, keyword in BOUNDS.items():  # api.numbers.Count's bounds come out raw
+                if short in schema:
+                    schema[keyword] = schema.pop(short)
             if parameter["name"] == "limit" and op["operationId"] in maxima:
                 schema["maximum"] = maxima[op["operationId"]]
 

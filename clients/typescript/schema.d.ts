@@ -431,7 +431,8 @@ export interface paths {
          * Variance
          * @description Predicted forward and backward variance per layer beside the measured one, at init.
          *
-         *     Nothing is trained, so the spec's iterations do not count toward the work budget.
+         *     Nothing is trained, so the spec's iterations do not count toward the work budget; the
+         *     memory budget holds, and each request counts against the submission rate limit.
          */
         post: operations["predictVariance"];
         delete?: never;
@@ -2197,6 +2198,13 @@ export interface operations {
                     "application/json": components["schemas"]["DatasetPublic"];
                 };
             };
+            /** @description a finished job's answer, unchanged since the ETag given */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description no such job */
             404: {
                 headers: {
@@ -2250,11 +2258,15 @@ export interface operations {
              *     - `record`: one record (JSON, README "Records"), its `id` the iteration, in order;
              *     - `status`: `{status, progress, iteration}` when the job's status changes (first event too);
              *     - `end`: `{status}` once the job has ended and every record was sent; the stream closes;
-             *     - `error`: `{detail}` if the job store became unreachable; reconnect to resume.
+             *     - `error`: `{detail}` if the job store became unreachable; reconnect to resume;
+             *     - `resume`: `{after, detail}` when this client fell too far behind (it reads more slowly than
+             *       records arrive); the stream closes: reconnect with `Last-Event-ID` (browsers do it by
+             *       themselves) to go on after iteration `after`.
              *
              *     Reconnecting with `Last-Event-ID: N` (browsers do it) or `?last_event_id=N` resumes after
-             *     iteration N with no gap and no repeat. Each event's data is the component named in this
-             *     response's `x-events`: `Record`, `StatusEvent`, `EndEvent`, `ErrorEvent`.
+             *     iteration N with no gap and no repeat. The stream is compressed (zstd, br or gzip, each chunk
+             *     flushed) when `Accept-Encoding` offers one. Each event's data is the component named in
+             *     this response's `x-events`: `Record`, `StatusEvent`, `EndEvent`, `ErrorEvent`.
              */
             200: {
                 headers: {
@@ -2324,6 +2336,8 @@ export interface operations {
                 fields?: string;
                 /** @description records per page */
                 limit?: number;
+                /** @description `json` (default): numbers as JSON numbers. `compact`: every array of 16 or more numbers (a list, or a list of equal-length lists: boundary grids, weights, histogram counts) as `{"dtype": "float32" | "int32", "shape": [...], "base64": ...}`, little-endian values row by row, NaN where JSON has null; decode with e.g. `numpy.frombuffer(base64.b64decode(v['base64']), '<f4').reshape(v['shape'])`. */
+                encoding?: "json" | "compact";
             };
             header?: never;
             path: {
@@ -2342,6 +2356,13 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["MetricsPublic"];
                 };
+            };
+            /** @description a finished job's answer, unchanged since the ETag given */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description no such job */
             404: {
@@ -2377,6 +2398,8 @@ export interface operations {
             query?: {
                 /** @description default: the last */
                 iteration?: number;
+                /** @description `json` (default): numbers as JSON numbers. `compact`: every array of 16 or more numbers (a list, or a list of equal-length lists: boundary grids, weights, histogram counts) as `{"dtype": "float32" | "int32", "shape": [...], "base64": ...}`, little-endian values row by row, NaN where JSON has null; decode with e.g. `numpy.frombuffer(base64.b64decode(v['base64']), '<f4').reshape(v['shape'])`. */
+                encoding?: "json" | "compact";
             };
             header?: never;
             path: {
@@ -2395,6 +2418,13 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ParametersPublic"];
                 };
+            };
+            /** @description a finished job's answer, unchanged since the ETag given */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description no such job */
             404: {
@@ -2451,6 +2481,13 @@ export interface operations {
                 content: {
                     "image/svg+xml": string;
                 };
+            };
+            /** @description a finished job's plot, unchanged since the ETag given */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description no such job, plot, or nothing to draw yet */
             404: {
@@ -2865,6 +2902,26 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description the rate limit (see Retry-After) or an active-jobs limit (the caller's or the service's; retry once a job has ended) */
+            429: {
+                headers: {
+                    /** @description seconds until a submission fits the rate limit (absent for an active-jobs limit) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
