@@ -6,11 +6,12 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: serve test lint bench mutation clean
 
-$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml clients/python/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	$(PY) -m pip install --quiet --no-deps -e .
+	$(PY) -m pip install --quiet --no-deps -e clients/python  # the official client (tests/clients)
 	touch $(STAMP)
 
 serve: $(STAMP)

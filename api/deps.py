@@ -13,7 +13,7 @@ from api.auth import Principal, check_shared, require_key, require_reader
 from api.errors import body_error
 from engine.spec import ExperimentSpec, SpecRequest, resolve
 from store.async_store import AsyncJobStore
-from store.ids import is_job_id
+from store.ids import JOB_ID, is_job_id
 from store.jobs import Job
 from store.settings import Settings
 
@@ -36,7 +36,7 @@ StoreDep = Annotated[AsyncJobStore, Depends(get_store)]
 CeleryDep = Annotated[Celery, Depends(get_celery)]
 CallerDep = Annotated[Principal, Depends(require_key)]  # an API key (when auth is on)
 ReaderDep = Annotated[Principal, Depends(require_reader)]  # an API key or a share token
-JobIdPath = Annotated[str, Path(description="the job id (32 hex digits)")]
+JobIdPath = Annotated[str, Path(pattern=f"^{JOB_ID.pattern}$", description="32 hex digits")]
 
 
 async def _visible_job(job_id: str, store: AsyncJobStore, caller: Principal) -> Job:

@@ -37,6 +37,13 @@ EXPIRE_BATCH = 8  # ended jobs deleted per round
 BUSY: dict[int | str, dict[str, Any]] = {
     429: {
         "model": MessageModel,
+        "headers": {
+            "Retry-After": {
+                "description": "seconds until a submission fits the rate limit (absent for an "
+                "active-jobs limit)",
+                "schema": {"type": "integer", "minimum": 1},
+            }
+        },
         "description": "the rate limit (see Retry-After) or an active-jobs limit (the caller's "
         "or the service's; retry once a job has ended)",
     },
@@ -180,7 +187,17 @@ SubmissionLimit = Depends(limit_submissions)
 # what POST /v1/jobs and POST /v1/sweeps share: the submission rate limit and its refusals
 SUBMISSION: dict[str, Any] = {
     "status_code": 202,
-    "responses": {**TOO_LARGE, **BUSY, 503: {"model": MessageModel}},
+    "responses": {
+        202: {
+            "description": "accepted: it runs on a worker",
+            "headers": {
+                "Location": {"description": "its URL", "schema": {"type": "string"}},
+            },
+        },
+        **TOO_LARGE,
+        **BUSY,
+        503: {"model": MessageModel},
+    },
     "dependencies": [SubmissionLimit],
 }
 

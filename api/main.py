@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -15,6 +16,7 @@ from api.errors import add_exception_handlers
 from api.hosts import add_host_checks
 from api.limits import BodyLimit
 from api.observability import add_observability
+from api.openapi import build_openapi
 from api.routes import api_router, prometheus
 from api.services.theory import TheoryPool
 from api.streams.hub import Hub
@@ -26,7 +28,9 @@ from store.settings import Settings, get_settings
 
 
 def operation_id(route: APIRoute) -> str:
-    return f"{route.tags[0]}-{route.name}" if route.tags else route.name
+    """camelCase of the route's name, for routes that give no ``operation_id`` of their own."""
+    head, *rest = route.name.split("_")
+    return head + "".join(word.title() for word in rest)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -83,6 +87,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api_router)
     app.include_router(prometheus.router)
 
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = build_openapi(app, settings)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     return app
 
 

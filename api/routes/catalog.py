@@ -10,9 +10,8 @@ from fastapi import APIRouter, Depends, Request
 from api.auth import AUTH_RESPONSES, require_key
 from api.deps import resolve_spec
 from api.limits import BUSY, TOO_LARGE, SubmissionLimit
-from api.models import Message, PresetsPublic
+from api.models import Catalog, Message, PresetsPublic, SpecRequest, VarianceReport
 from api.services.theory import TheoryPool
-from engine.spec import SpecRequest
 from store.keys import ACTIVE, FINAL, STATUSES
 
 router = APIRouter(
@@ -33,17 +32,17 @@ def _presets() -> PresetsPublic:
     from engine.presets import PRESETS
 
     data = [preset.public() for preset in PRESETS.values()]
-    return PresetsPublic(data=data, count=len(data))
+    return PresetsPublic.model_validate({"data": data, "count": len(data)})
 
 
-@router.get("/catalog")
+@router.get("/catalog", operation_id="getCatalog", response_model=Catalog)
 def read_catalog() -> dict[str, Any]:
     """Initializers (formula, parameters), activations, optimizers, datasets, presets, and
     the job statuses (all, active, final)."""
     return _catalog()
 
 
-@router.get("/presets")
+@router.get("/presets", operation_id="listPresets")
 def read_presets() -> PresetsPublic:
     """The article's figures (and two papers) as named specs, fully resolved."""
     return _presets()
@@ -51,6 +50,8 @@ def read_presets() -> PresetsPublic:
 
 @router.post(
     "/theory/variance",
+    operation_id="predictVariance",
+    response_model=VarianceReport,
     responses={**TOO_LARGE, **BUSY, 503: {"model": Message}},
     dependencies=[SubmissionLimit],
 )

@@ -30,6 +30,8 @@ router = APIRouter(
 MAX_IMAGES = 1000  # ten 10x10 grids per request; 784 kB of pixels
 # ASCII digits only (str.isdigit takes "²"), and few enough that no int overflows numpy's
 INDEX = re.compile(r"-?[0-9]{1,9}")
+# what the schema promises any split accepts: up to MAX_IMAGES indices of 0..9999
+INDICES_PATTERN = rf"^(0|[1-9][0-9]{{0,3}})(,(0|[1-9][0-9]{{0,3}})){{0,{MAX_IMAGES - 1}}}$"
 IMMUTABLE = "public, max-age=86400"  # the same query always gives the same bytes
 
 
@@ -57,10 +59,18 @@ def parse_indices(text: str) -> list[int]:
     return [int(part) for part in parts]
 
 
-@router.get("/mnist/images", response_model=ImagesPublic)
+@router.get("/mnist/images", operation_id="getMnistImages", response_model=ImagesPublic)
 async def read_mnist_images(
     settings: SettingsDep,
-    indices: Annotated[str, Query(description=f"comma-separated, at most {MAX_IMAGES}")],
+    indices: Annotated[
+        str,
+        Query(
+            # in the schema only: the server also takes spaces, empty parts and train indices
+            json_schema_extra={"pattern": INDICES_PATTERN},
+            description=f"comma-separated, at most {MAX_IMAGES}: 0..9999 (the test split; "
+            "the train split takes up to 59999 too)",
+        ),
+    ],
     split: Literal["test", "train"] = "test",
 ) -> Response:
     """MNIST images as raw uint8 pixels (base64), by their index in the split.
@@ -87,11 +97,12 @@ async def read_mnist_images(
 
 @router.get(
     "/{name}",
+    operation_id="previewDataset",
     response_model=DatasetPublic,
     responses={404: {"model": Message, "description": "no such dataset"}},
 )
 async def preview_dataset(
-    name: str,
+    name: Literal[DATASETS_2D],  # type: ignore[valid-type]
     n_samples: int = 100,
     noise: float = 0.0,
     seed: int = 0,

@@ -14,6 +14,7 @@ from fastapi.responses import StreamingResponse
 from api.auth import AUTH_RESPONSES
 from api.deps import JobDep, SettingsDep
 from api.encodings import negotiate, stream_coder
+from api.models import Message
 from api.numbers import Count
 from api.streams.hub import MB, Hub
 from api.streams.viewer import ready_replay, slices, viewer_body
@@ -34,15 +35,17 @@ STREAM_DOC = """\
 
 Reconnecting with `Last-Event-ID: N` (browsers do it) or `?last_event_id=N` resumes after
 iteration N with no gap and no repeat. The stream is compressed (zstd, br or gzip, each chunk
-flushed) when `Accept-Encoding` offers one."""
+flushed) when `Accept-Encoding` offers one. Each event's data is the component named in
+this response's `x-events`: `Record`, `StatusEvent`, `EndEvent`, `ErrorEvent`."""
 
 
 @router.get(
     "/{job_id}/events",
+    operation_id="streamJobEvents",
     response_class=StreamingResponse,
     responses={
         200: {"content": {"text/event-stream": {}}, "description": STREAM_DOC},
-        404: {"description": "no such job"},
+        404: {"model": Message, "description": "no such job"},
     },
 )
 async def stream_events(

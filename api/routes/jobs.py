@@ -48,6 +48,7 @@ CACHED: dict[int | str, dict[str, Any]] = {
     304: {"description": "a finished job's answer, unchanged since the ETag given"},
 }
 JSON = "application/json"
+FIELDS_PATTERN = "^({0})(,({0}))*$".format("|".join(RECORD_FIELDS))
 
 
 def _answer(body: bytes, job: Job, request: Request, caller: Principal, encoding: str) -> Response:
@@ -56,7 +57,7 @@ def _answer(body: bytes, job: Job, request: Request, caller: Principal, encoding
     return Response(body, media_type=JSON, headers=caching.headers(job, request, caller.anonymous))
 
 
-@router.post("", **SUBMISSION)
+@router.post("", operation_id="createJob", **SUBMISSION)
 async def create_job(
     body: JobCreate,
     response: Response,
@@ -78,7 +79,7 @@ async def create_job(
     return JobPublic.of(job)
 
 
-@router.get("")
+@router.get("", operation_id="listJobs")
 async def list_jobs(
     store: StoreDep,
     settings: SettingsDep,
@@ -94,14 +95,19 @@ async def list_jobs(
     return JobsPublic(data=[JobPublic.of(job) for job in jobs], count=count, next=next_cursor)
 
 
-@router.get("/{job_id}", responses=NOT_FOUND)
+@router.get("/{job_id}", operation_id="getJob", responses=NOT_FOUND)
 async def read_job(job: JobDep, store: StoreDep, settings: SettingsDep) -> JobPublic:
     """A job: status, progress, resolved spec, summary or error; while queued, its lane,
     position and estimated start."""
     return JobPublic.of(job, await standing(store.redis, settings, job))
 
 
-@router.get("/{job_id}/metrics", response_model=MetricsPublic, responses=CACHED)
+@router.get(
+    "/{job_id}/metrics",
+    operation_id="listJobMetrics",
+    response_model=MetricsPublic,
+    responses=CACHED,
+)
 async def read_metrics(
     request: Request,
     job: JobDep,
@@ -111,7 +117,13 @@ async def read_metrics(
     start: Annotated[Count, Query(ge=0, description="first iteration")] = 0,
     stop: Annotated[Count | None, Query(ge=0, description="last iteration (inclusive)")] = None,
     every: Annotated[Count, Query(ge=1, description="keep every k-th record")] = 1,
-    fields: Annotated[str | None, Query(description="comma list of record keys")] = None,
+    fields: Annotated[
+        str | None,
+        Query(
+            description=f"comma list of record keys: {', '.join(RECORD_FIELDS)}",
+            json_schema_extra={"pattern": FIELDS_PATTERN},  # the server also takes spaces
+        ),
+    ] = None,
     limit: Annotated[Count | None, Query(ge=1, description="records per page")] = None,
     encoding: EncodingQuery = "json",
 ) -> Response:
@@ -157,7 +169,12 @@ def _record_fields(fields: str | None) -> set[str] | None:
     return names | {"iteration"}
 
 
-@router.get("/{job_id}/parameters", response_model=ParametersPublic, responses=CACHED)
+@router.get(
+    "/{job_id}/parameters",
+    operation_id="getJobParameters",
+    response_model=ParametersPublic,
+    responses=CACHED,
+)
 async def read_parameters(
     request: Request,
     job: JobDep,
@@ -185,7 +202,12 @@ def _shorten(values: list[int], most: int = 20) -> str:
     return f"{', '.join(map(str, head))}, ..., {', '.join(map(str, tail))} ({len(values)} in all)"
 
 
-@router.get("/{job_id}/dataset", response_model=DatasetPublic, responses=CACHED)
+@router.get(
+    "/{job_id}/dataset",
+    operation_id="getJobDataset",
+    response_model=DatasetPublic,
+    responses=CACHED,
+)
 async def read_dataset(
     request: Request, job: JobDep, caller: ReaderDep, store: StoreDep
 ) -> Response:
@@ -205,6 +227,7 @@ async def read_dataset(
 
 @router.post(
     "/{job_id}/cancel",
+    operation_id="cancelJob",
     status_code=202,
     responses={**NOT_FOUND, 409: {"model": Message, "description": "already finished"}},
 )
@@ -218,7 +241,7 @@ async def cancel_job(job: OwnedJobDep, store: StoreDep) -> JobPublic:
     return JobPublic.of(await store.get(job.id) or job)
 
 
-@router.delete("/{job_id}", status_code=204, responses=NOT_FOUND)
+@router.delete("/{job_id}", operation_id="deleteJob", status_code=204, responses=NOT_FOUND)
 async def delete_job(job: OwnedJobDep, store: StoreDep) -> Response:
     """Cancel the job if active and delete everything stored for it."""
     await store.delete(job)

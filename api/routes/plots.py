@@ -124,9 +124,13 @@ async def _histograms(job: Job, store: AsyncJobStore, iteration: int | None, fie
 
 @router.get(
     "/{job_id}/plots/{name}.svg",
+    operation_id="getJobPlot",
     response_class=Response,
     responses={
-        200: {"content": {SVG: {}}, "description": "an SVG image"},
+        200: {
+            "content": {SVG: {"schema": {"type": "string"}}},
+            "description": "an SVG image",
+        },
         404: {"model": Message, "description": "no such job, plot, or nothing to draw yet"},
         304: {"description": "a finished job's plot, unchanged since the ETag given"},
     },
@@ -136,7 +140,7 @@ async def read_plot(
     job: JobDep,
     store: StoreDep,
     caller: ReaderDep,
-    name: str,
+    name: Literal[PLOTS],  # type: ignore[valid-type]
     iteration: Annotated[
         Count | None, Query(ge=0, description="draw the state at this iteration; default the last")
     ] = None,

@@ -13,9 +13,13 @@ router = APIRouter(tags=["observability"])
 
 @router.get(
     "/metrics",
+    operation_id="getServiceMetrics",
     response_class=Response,
     responses={
-        200: {"content": {"text/plain": {}}, "description": "Prometheus text format"},
+        200: {
+            "content": {"text/plain": {"schema": {"type": "string"}}},
+            "description": "Prometheus text format 0.0.4",
+        },
         401: AUTH_RESPONSES[401],
     },
     dependencies=[Depends(metrics_access)],

@@ -34,6 +34,7 @@ def share_urls(job_id: str, token: str) -> dict[str, str]:
 
 @router.post(
     "/{job_id}/share",
+    operation_id="shareJob",
     responses={
         403: {"model": Message, "description": "share links are off (no SHARE_SECRET set)"},
         404: {"model": Message, "description": "no such job"},

@@ -10,11 +10,10 @@ from api.auth import AUTH_RESPONSES, require_key
 from api.deps import CallerDep, CeleryDep, SettingsDep, StoreDep
 from api.errors import ORJSONResponse
 from api.limits import SUBMISSION, QuotaDep
-from api.models import Message, SweepPublic, SweepsPublic
+from api.models import Message, SweepCreate, SweepPublic, SweepsPublic
 from api.numbers import Count
 from api.services import sweeps as sweeps_service
 from api.services.sweeps import sweep_public, sweeps_public
-from engine.sweep import SweepCreate
 from store.async_sweeps import AsyncSweepStore, Sweep
 from store.ids import JOB_ID, is_job_id
 
@@ -38,7 +37,7 @@ SweepStoreDep = Annotated[AsyncSweepStore, Depends(get_sweeps)]
 
 
 async def get_sweep(
-    sweep_id: Annotated[str, Path(description="the sweep id (32 hex digits)")],
+    sweep_id: Annotated[str, Path(pattern=f"^{JOB_ID.pattern}$", description="32 hex digits")],
     sweeps: SweepStoreDep,
     caller: CallerDep,
 ) -> Sweep:
@@ -51,7 +50,7 @@ async def get_sweep(
 SweepDep = Annotated[Sweep, Depends(get_sweep)]
 
 
-@router.post("", **SUBMISSION)
+@router.post("", operation_id="createSweep", **SUBMISSION)
 async def create_sweep(
     body: SweepCreate,
     response: Response,
@@ -72,7 +71,7 @@ async def create_sweep(
     return await sweep_public(sweep, sweeps)
 
 
-@router.get("")
+@router.get("", operation_id="listSweeps")
 async def list_sweeps(
     sweeps: SweepStoreDep,
     caller: CallerDep,
@@ -85,7 +84,7 @@ async def list_sweeps(
     return SweepsPublic(data=data, count=count, next=next_cursor)
 
 
-@router.get("/{sweep_id}", responses=NOT_FOUND)
+@router.get("/{sweep_id}", operation_id="getSweep", responses=NOT_FOUND)
 async def read_sweep(sweep: SweepDep, sweeps: SweepStoreDep) -> SweepPublic:
     """Each variation's job, status, summary, activation std at init, and the ranking."""
     return await sweep_public(sweep, sweeps)
@@ -93,6 +92,7 @@ async def read_sweep(sweep: SweepDep, sweeps: SweepStoreDep) -> SweepPublic:
 
 @router.post(
     "/{sweep_id}/cancel",
+    operation_id="cancelSweep",
     status_code=202,
     responses={**NOT_FOUND, 409: {"model": Message, "description": "no job left to cancel"}},
 )
@@ -103,7 +103,7 @@ async def cancel_sweep(sweep: SweepDep, sweeps: SweepStoreDep) -> SweepPublic:
     return await sweep_public(sweep, sweeps)
 
 
-@router.delete("/{sweep_id}", status_code=204, responses=NOT_FOUND)
+@router.delete("/{sweep_id}", operation_id="deleteSweep", status_code=204, responses=NOT_FOUND)
 async def delete_sweep(sweep: SweepDep, sweeps: SweepStoreDep) -> Response:
     """Delete every job of the sweep (cancelling active ones), then the sweep: 204, then 404."""
     await sweeps.delete(sweep, await sweeps.jobs.get_many(sweep.job_ids))

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from api.errors import invalid, json_text
 from api.limits import Quota
-from api.models import SweepPublic, VariationPublic
+from api.models import Summary, SweepPublic, VariationPublic
 from api.services.submission import submit
 from engine.spec import ExperimentSpec, resolve
 from engine.sweep import SweepCreate, iterations_to_reach, rank, variations
@@ -192,7 +192,7 @@ def _variation(
         job_id=job_id,
         status=job.status if job is not None else "deleted",  # type: ignore[arg-type]
         progress=job.progress if job is not None else 0.0,
-        summary=summary,
+        summary=Summary.model_validate(summary) if summary else None,
         # a deleted job's results are gone with it, though the sweep's cache still has them
         init_activation_std=cached.get(f"init_std:{job_id}") if job is not None else None,
         iterations_to_target=cached.get(f"reach:{job_id}") if job is not None else None,

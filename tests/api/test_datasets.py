@@ -91,9 +91,11 @@ def test_bad_preview_parameters_are_a_422(client: TestClient, path: str, loc: li
     assert locs(client.get(f"/v1/datasets/{path}")) == [loc]
 
 
-def test_an_unknown_dataset_is_a_404(client: TestClient) -> None:
+def test_an_unknown_dataset_is_a_422_naming_the_known(client: TestClient) -> None:
     response = client.get("/v1/datasets/nope")
-    assert response.status_code == 404 and "circle" in response.json()["detail"]
+    assert response.status_code == 422
+    [error] = response.json()["detail"]
+    assert error["loc"] == ["path", "name"] and "circle" in error["msg"]
 
 
 @pytest.mark.e2e

@@ -74,11 +74,17 @@ def test_an_mnist_job_plots_cost_and_histograms_but_no_boundary(
     assert response.status_code == 404 and "boundary" in response.json()["detail"]
 
 
+def test_an_unknown_plot_is_a_422_naming_the_known(client: TestClient, playground: str) -> None:
+    response = client.get(f"/v1/jobs/{playground}/plots/nope.svg")
+    assert response.status_code == 422
+    [error] = response.json()["detail"]
+    assert error["loc"] == ["path", "name"] and "'histograms'" in error["msg"]
+
+
 @pytest.mark.parametrize(
     ("path", "reason"),
     [
         (f"/v1/jobs/{UNKNOWN}/plots/cost.svg", UNKNOWN),
-        ("/v1/jobs/{job}/plots/nope.svg", "known: cost, boundary, histograms"),
         ("/v1/jobs/{job}/plots/histograms.svg?field=biases", "no histograms of biases"),
         ("/v1/jobs/{job}/plots/cost.svg?iteration=31", "up to iteration 30"),
     ],

@@ -191,11 +191,13 @@ def test_a_deleted_job_shows_as_deleted(client: TestClient) -> None:
 
 
 @pytest.mark.parametrize("path", ["", "/cancel"])
-def test_an_unknown_sweep_is_a_404(client: TestClient, path: str) -> None:
-    for sweep_id in (UNKNOWN, "nope"):
-        method = client.post if path else client.get
-        response = method(f"/v1/sweeps/{sweep_id}{path}")
-        assert response.status_code == 404 and sweep_id in response.json()["detail"]
+def test_an_unknown_sweep_is_a_404_and_a_malformed_id_a_422(client: TestClient, path: str) -> None:
+    method = client.post if path else client.get
+    response = method(f"/v1/sweeps/{UNKNOWN}{path}")
+    assert response.status_code == 404 and UNKNOWN in response.json()["detail"]
+    response = method(f"/v1/sweeps/nope{path}")
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["path", "sweep_id"]
     assert client.delete(f"/v1/sweeps/{UNKNOWN}").status_code == 404
 
 

@@ -1,4 +1,4 @@
-"""Request and response models: JobCreate in, JobPublic / JobsPublic / ... out."""
+"""Jobs: JobCreate in; JobPublic, JobsPublic, ParametersPublic, DatasetPublic, SharePublic out."""
 
 from __future__ import annotations
 
@@ -7,29 +7,22 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from engine.spec import SpecRequest
+from api.models.schema import refer
+from api.models.specs import SpecRequest, typed_spec
 from store.jobs import Job
 from store.keys import JobStatus
 from store.lanes import Standing
-
-# top-level keys of a record (README "Records"); `fields` picks among them
-RECORD_FIELDS = (
-    "iteration", "epoch", "cost", "train_accuracy", "test_accuracy",
-    "layers", "boundary", "predictions",
-)  # fmt: skip
 
 
 class JobCreate(SpecRequest):
     """An experiment spec; ``force`` runs it even if an identical job is stored."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={
-        "examples": [
-            {"preset": "playground", "init": {"method": "too_large"}},
-            {"dataset": {"name": "moon"}, "init": {"method": "he_normal"},
-             "optimizer": {"name": "adam", "learning_rate": 0.01},
-             "training": {"iterations": 500}, "force": True},
-        ]
-    })  # fmt: skip
+    model_config = ConfigDict(extra="forbid", json_schema_extra=typed_spec([
+        {"preset": "playground", "init": {"method": "too_large"}},
+        {"dataset": {"name": "moon"}, "init": {"method": "he_normal"},
+         "optimizer": {"name": "adam", "learning_rate": 0.01},
+         "training": {"iterations": 500}, "force": True},
+    ]))  # fmt: skip
 
     force: bool = Field(
         False,
@@ -45,6 +38,21 @@ class JobCreate(SpecRequest):
 class JobError(BaseModel):
     type: str
     message: str
+
+
+class Summary(BaseModel):
+    """How a job ended, over the whole training and test split (not one batch)."""
+
+    # lenient in (a field a stored summary lacks takes its default), every field out
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
+
+    final_cost: float | None = Field(None, description="null when the run diverged")
+    train_accuracy: float | None = None
+    test_accuracy: float | None = Field(None, description="null without a test split")
+    diverged: bool = False
+    diverged_at: int | None = Field(None, description="first iteration with a non-finite value")
+    iterations_run: int | None = None
+    stopped: bool = Field(False, description="cancelled before its last iteration")
 
 
 class JobLinks(BaseModel):
@@ -80,12 +88,15 @@ class JobPublic(BaseModel):
     status: JobStatus
     progress: float = Field(ge=0.0, le=1.0)
     iteration: int | None = Field(description="the last recorded iteration")
-    spec: dict[str, Any] = Field(description="the resolved spec, every default filled in")
+    spec: dict[str, Any] = Field(
+        description="the resolved spec, every default filled in",
+        json_schema_extra=refer("ResolvedExperimentSpec"),
+    )
     spec_hash: str
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
-    summary: dict[str, Any] | None
+    summary: Summary | None = Field(description="set once the job has ended")
     error: JobError | None
     reused_from: str | None = Field(
         description="the job whose stored results this one copied (null: it ran itself)"
@@ -115,7 +126,7 @@ class JobPublic(BaseModel):
             created_at=job.created_at,  # type: ignore[arg-type]
             started_at=job.started_at,  # type: ignore[arg-type]
             finished_at=job.finished_at,  # type: ignore[arg-type]
-            summary=job.summary,
+            summary=Summary.model_validate(job.summary) if job.summary else None,
             error=JobError(**job.error) if job.error else None,
             reused_from=job.reused_from,
             queue=QueuePublic.of(standing),
@@ -127,15 +138,6 @@ class JobsPublic(BaseModel):
     data: list[JobPublic]
     count: int = Field(description="jobs in the listing (all pages)")
     next: str | None = Field(description="the `cursor` of the next page; null on the last")
-
-
-class MetricsPublic(BaseModel):
-    job_id: str
-    status: JobStatus
-    records: list[dict[str, Any]] = Field(
-        description="records in iteration order (the README's 'Records')"
-    )
-    next: int | None = Field(description="`start` of the next page; null: no more records now")
 
 
 class LayerParameters(BaseModel):
@@ -158,54 +160,25 @@ class DatasetPublic(BaseModel):
     test: Points
 
 
-class PresetsPublic(BaseModel):
-    data: list[dict[str, Any]]
-    count: int
+class Error(BaseModel):
+    """Every refusal but a 422: what went wrong, in words a person can act on."""
 
-
-SweepStatus = JobStatus | Literal["mixed"]
-
-
-class VariationPublic(BaseModel):
-    values: dict[str, Any] = Field(description="the varied fields' values (path -> value)")
-    job_id: str
-    status: JobStatus | Literal["deleted"] = Field(description="deleted: the job is gone")
-    progress: float
-    summary: dict[str, Any] | None
-    init_activation_std: list[float | None] | None = Field(
-        description="std of each layer's activations at iteration 0 (output layer last)"
-    )
-    iterations_to_target: int | None = Field(
-        description="first recorded iteration with cost <= target_cost; null if never or "
-        "while the job has not ended"
-    )
-    final_cost: float | None = Field(description="the summary's final cost, once succeeded")
-
-
-class SweepPublic(BaseModel):
-    id: str
-    status: SweepStatus = Field(
-        description="queued: every job queued; running: some job queued or running; once all "
-        "ended, their common status, or mixed when they differ (deleted jobs are left out)"
-    )
-    created_at: datetime
-    base: dict[str, Any]
-    vary: dict[str, list[Any]]
-    target_cost: float
-    variations: list[VariationPublic]
-    ranking: list[str] = Field(
-        description="job ids, best first: by final cost, then iterations to the target cost"
-    )
-
-
-class SweepsPublic(BaseModel):
-    data: list[SweepPublic]
-    count: int
-    next: str | None
-
-
-class Message(BaseModel):
     detail: str
+
+
+Message = Error  # the name the routes know it by
+
+
+class FieldError(BaseModel):
+    loc: list[str | int] = Field(description='where: ["body", "init", "method"], ["query", ...]')
+    msg: str
+    type: str
+
+
+class ValidationErrorBody(BaseModel):
+    """A 422: every failing field, by its location."""
+
+    detail: list[FieldError]
 
 
 class SharePublic(BaseModel):

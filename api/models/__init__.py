@@ -1,0 +1,67 @@
+"""Request and response models, by resource; every JSON body of the API has one here."""
+
+from api.models.catalog import Catalog, Health, Preset, PresetsPublic, VarianceReport
+from api.models.jobs import (
+    DatasetPublic,
+    Error,
+    FieldError,
+    JobCreate,
+    JobError,
+    JobLinks,
+    JobPublic,
+    JobsPublic,
+    LayerParameters,
+    Message,
+    ParametersPublic,
+    Points,
+    SharePublic,
+    Summary,
+    ValidationErrorBody,
+)
+from api.models.records import (
+    EVENTS,
+    RECORD_FIELDS,
+    EndEvent,
+    ErrorEvent,
+    MetricsPublic,
+    Record,
+    StatusEvent,
+)
+from api.models.specs import SpecRequest, SweepCreate
+from api.models.sweeps import SweepPublic, SweepsPublic, SweepStatus, VariationPublic
+
+__all__ = [
+    "EVENTS",
+    "RECORD_FIELDS",
+    "Catalog",
+    "DatasetPublic",
+    "EndEvent",
+    "Error",
+    "ErrorEvent",
+    "FieldError",
+    "Health",
+    "JobCreate",
+    "JobError",
+    "JobLinks",
+    "JobPublic",
+    "JobsPublic",
+    "LayerParameters",
+    "Message",
+    "MetricsPublic",
+    "ParametersPublic",
+    "Points",
+    "Preset",
+    "PresetsPublic",
+    "Record",
+    "SharePublic",
+    "SpecRequest",
+    "StatusEvent",
+    "Summary",
+    "SweepCreate",
+    "SweepPublic",
+    "SweepStatus",
+    "SweepsPublic",
+    "ValidationErrorBody",
+    "VarianceReport",
+    "VariationPublic",
+]  # fmt: skip
