@@ -36,7 +36,7 @@ from engine.vocabulary import (
 InitMethod = Literal[
     "zeros", "constant", "uniform", "normal", "variance_scaling",
     "xavier_uniform", "xavier_normal", "he_uniform", "he_normal",
-    "lecun_uniform", "lecun_normal", "orthogonal", "identity", "lsuv",
+    "lecun_uniform", "lecun_normal", "orthogonal", "identity", "lsuv", "mean_field",
     # the article's names, which engine.initializers maps to the families above
     "zero", "too_small", "appropriate", "too_large", "xavier", "standard_normal",
 ]  # fmt: skip
@@ -99,7 +99,10 @@ class InitSpec(Section):
     method: InitMethod = "appropriate"
     scale: Annotated[float, Field(ge=0.0, le=1e6)] = 1.0  # variance_scaling, identity
     mode: Literal["fan_in", "fan_out", "fan_avg"] = "fan_in"
-    distribution: Literal["normal", "uniform", "truncated_normal"] = "normal"
+    # orthogonal: mean_field only (the other families draw orthogonal weights as "orthogonal")
+    distribution: Literal["normal", "uniform", "truncated_normal", "orthogonal"] = "normal"
+    weight_variance: Annotated[float, Field(ge=0.0, le=1e3)] = 1.0  # mean_field: s_w
+    bias_variance: Annotated[float, Field(ge=0.0, le=1e3)] = 0.0  # mean_field: s_b
     gain: Annotated[float, Field(gt=0.0, le=1e3)] | None = None  # None: the method's own
     mean: Annotated[float, Field(ge=-1e3, le=1e3)] = 0.0  # normal
     std: Annotated[float, Field(ge=0.0, le=1e3)] = 1.0  # normal
@@ -110,6 +113,16 @@ class InitSpec(Section):
     lsuv_tolerance: Annotated[float, Field(gt=0.0, le=1.0)] = 0.1
     lsuv_max_iter: Annotated[int, Field(ge=1, le=100)] = 10
     seed: Annotated[int, Field(ge=0, le=2**32 - 1)] = 0
+
+    @field_validator("distribution")
+    @classmethod
+    def _drawable(cls, distribution: str, info: ValidationInfo) -> str:
+        mean_field = info.data.get("method") == "mean_field"
+        if mean_field and distribution not in ("normal", "orthogonal"):
+            raise ValueError("mean_field draws normal or orthogonal weights")
+        if not mean_field and distribution == "orthogonal":
+            raise ValueError("orthogonal is for method mean_field; else use method orthogonal")
+        return distribution
 
     @field_validator("high")
     @classmethod
