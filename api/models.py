@@ -15,7 +15,7 @@ from store.lanes import Standing
 # top-level keys of a record (README "Records"); `fields` picks among them
 RECORD_FIELDS = (
     "iteration", "epoch", "cost", "train_accuracy", "test_accuracy",
-    "layers", "boundary", "predictions",
+    "layers", "boundary", "predictions", "signal",
 )  # fmt: skip
 
 

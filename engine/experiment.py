@@ -197,12 +197,21 @@ class PredictionsSpec(Section):
     count: Annotated[int, Field(ge=1, le=1000)] = 100
 
 
+class SignalSpec(Section):
+    """Signal propagation measured on the network (engine.signal_record); off by default."""
+
+    every: Every = 0
+    pairs: Annotated[int, Field(ge=1, le=64)] = 8  # pairs of training inputs for q[l], c[l]
+    bins: Annotated[int, Field(ge=1, le=200)] = 30  # of the Jacobian's singular values
+
+
 class RecordSpec(Section):
     every: Annotated[int, Field(ge=1, le=MAX_ITERATIONS)] = 1
     histograms: HistogramSpec = HistogramSpec()
     boundary: BoundarySpec = BoundarySpec()
     parameters: ParametersSpec = ParametersSpec()
     predictions: PredictionsSpec = PredictionsSpec()
+    signal: SignalSpec = SignalSpec()
 
 
 class ExperimentSpec(Section):
@@ -247,7 +256,17 @@ class ExperimentSpec(Section):
         if not self.dataset.is_image and self.record.boundary.every:
             n_grids = steps / self.record.boundary.every + 1
             grid = 2.0 * per_example * self.record.boundary.resolution**2 * n_grids
-        return train + grid
+        return train + grid + self._signal_flops(steps)
+
+    def _signal_flops(self, steps: int) -> float:
+        """The signal section: its forward passes, the hidden stack's Jacobian and its SVD."""
+        signal, hidden = self.record.signal, self.model.hidden
+        if not signal.every:
+            return 0.0
+        per_example = sum(a * b for a, b in itertools.pairwise(self.sizes[:-1]))
+        jacobian = 2.0 * hidden[0] * sum(a * b for a, b in itertools.pairwise(hidden))
+        per_record = 4.0 * signal.pairs * per_example + jacobian + 10.0 * hidden[0] ** 3
+        return per_record * (steps / signal.every + 1)
 
     @model_validator(mode="after")
     def _within_budget(self) -> ExperimentSpec:
