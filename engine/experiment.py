@@ -41,7 +41,7 @@ InitMethod = Literal[
     "zero", "too_small", "appropriate", "too_large", "xavier", "standard_normal",
 ]  # fmt: skip
 
-MAX_HIDDEN_LAYERS = 64
+MAX_HIDDEN_LAYERS = 128  # dynamical_isometry goes 100 deep
 MAX_WIDTH = 4096
 MAX_ITERATIONS = 100_000
 # ~ a few minutes of one worker core; keeps one job from holding a worker for hours
