@@ -6,17 +6,23 @@ blocks the event loop, and the grid is bounded (api.services.signal.MAX_GRID_SID
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import Response
 
 from api.auth import AUTH_RESPONSES, require_key
 from api.services.signal import (
+    MAX_GRID_SIDE,
     PhaseDiagramCreate,
     PhaseDiagramPublic,
     SignalCreate,
     SignalPublic,
+    Span,
     signal_grid,
     signal_point,
 )
+from engine.vocabulary import ActivationName
 
 router = APIRouter(
     prefix="/v1/theory", tags=["theory"], dependencies=[Depends(require_key)],
@@ -34,3 +40,28 @@ def signal(body: SignalCreate) -> SignalPublic:
 def phase_diagram(body: PhaseDiagramCreate) -> PhaseDiagramPublic:
     """The phase diagram: every statistic on a s_w x s_b grid, and the critical line."""
     return signal_grid(body)
+
+
+@router.get(
+    "/signal/diagram.svg",
+    response_class=Response,
+    responses={200: {"content": {"image/svg+xml": {}}, "description": "the phase diagram"}},
+)
+def phase_diagram_svg(
+    activation: ActivationName = "tanh",
+    num: Annotated[int, Query(ge=2, le=MAX_GRID_SIDE)] = 40,
+    weight_variance_max: Annotated[float, Query(gt=0.0, le=1e3)] = 4.5,
+    bias_variance_max: Annotated[float, Query(gt=0.0, le=1e3)] = 0.3,
+) -> Response:
+    """The phase diagram as an SVG image: xi_c over the plane, the critical line dashed."""
+    from api.svg_signal import phase_svg
+
+    body = PhaseDiagramCreate(
+        activation=activation,
+        weight_variances=Span(start=min(0.2, weight_variance_max), stop=weight_variance_max,
+                              num=num),
+        bias_variances=Span(start=0.0, stop=bias_variance_max, num=num),
+    )  # fmt: skip
+    diagram = signal_grid(body).model_dump(mode="json")
+    svg = phase_svg(diagram, f"{activation}: correlation depth scale xi_c")
+    return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "max-age=3600"})

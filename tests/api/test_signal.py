@@ -90,3 +90,18 @@ def test_the_catalog_lists_mean_field_with_its_formula(http):
     assert "s_w / fan_in" in info["formula"]
     assert {p["name"] for p in info["parameters"]} == {
         "weight_variance", "bias_variance", "distribution"}  # fmt: skip
+
+
+def test_the_phase_diagram_is_served_as_an_svg_with_its_critical_line(http):
+    response = http.get("/v1/theory/signal/diagram.svg", params={"activation": "relu", "num": 12})
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("image/svg+xml")
+    svg = response.text
+    assert svg.lstrip().startswith(("<?xml", "<svg")) and "critical line" in svg
+    assert "relu" in svg and "xi_c" in svg
+
+
+@pytest.mark.parametrize(("params", "field"), [({"activation": "swish"}, "activation"),
+                                               ({"num": MAX_GRID_SIDE + 1}, "num")])  # fmt: skip
+def test_a_bad_svg_query_is_a_422_naming_the_parameter(http, params, field):
+    assert ["query", field] in locs(http.get("/v1/theory/signal/diagram.svg", params=params))
