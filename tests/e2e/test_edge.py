@@ -43,3 +43,18 @@ def test_the_phase_diagram_embeds_for_any_activation(page: Any, shoot: Any) -> N
     # relu's critical line is s_w = 2 at every bias variance
     assert line["x"] == pytest.approx([2.0] * len(line["x"]), rel=1e-6)
     shoot(page, "embed-phase")
+
+
+def test_the_trainable_depth_grid_is_a_heat_map_under_6_xi_c(page: Any, shoot: Any) -> None:
+    open_page(page, "/#edge")
+    page.click("#td-run")
+    wait_until(lambda: attr(page, "#td-map", "data-done") == "30", timeout=900)
+    script = "(d) => ({z: d.data[0].z, y: d.data[0].y, x: d.data[0].x, curve: d.data[1].name})"
+    grid = page.eval_on_selector("#td-map", script)
+    assert grid["y"] == [5, 10, 20, 40, 60] and len(grid["x"]) == 6
+    assert grid["curve"] == "6 ξ_c"
+    accuracy = {(d, w): grid["z"][i][j] for i, d in enumerate(grid["y"])
+                for j, w in enumerate(grid["x"])}  # fmt: skip
+    # bench/trainable_depth.py: shallow near the line trains, deep far from it stays at chance
+    assert accuracy[5, 1.5] > 0.6 and accuracy[60, 0.5] < 0.2
+    shoot(page.locator("#td-map"), "trainable-depth")
