@@ -10,8 +10,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
+from pydantic import ValidationError
 
 from api.auth import AUTH_RESPONSES, require_key
+from api.errors import invalid
 from api.services.signal import (
     MAX_GRID_SIDE,
     PhaseDiagramCreate,
@@ -56,12 +58,15 @@ def phase_diagram_svg(
     """The phase diagram as an SVG image: xi_c over the plane, the critical line dashed."""
     from api.svg_signal import phase_svg
 
-    body = PhaseDiagramCreate(
-        activation=activation,
-        weight_variances=Span(start=min(0.2, weight_variance_max), stop=weight_variance_max,
-                              num=num),
-        bias_variances=Span(start=0.0, stop=bias_variance_max, num=num),
-    )  # fmt: skip
+    try:
+        body = PhaseDiagramCreate(
+            activation=activation,
+            weight_variances=Span(start=min(0.2, weight_variance_max), stop=weight_variance_max,
+                                  num=num),
+            bias_variances=Span(start=0.0, stop=bias_variance_max, num=num),
+        )  # fmt: skip
+    except ValidationError as exc:  # a grid too big for the activation: the size is the query's
+        raise invalid(("query", "num"), exc.errors()[0]["msg"]) from None
     diagram = signal_grid(body).model_dump(mode="json")
     svg = phase_svg(diagram, f"{activation}: correlation depth scale xi_c")
     return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "max-age=3600"})

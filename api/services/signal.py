@@ -13,6 +13,9 @@ from engine.vocabulary import ActivationName
 
 # 50 x 50 = 2500 cells: the grid issue 15 asks to answer within 1 s (bench/meanfield.py)
 MAX_GRID_SIDE = 50
+# sigmoid's chaotic cells (s_w past ~100) need hundreds of quadrature nodes per axis: about
+# 0.07 s a cell on this machine, so its grids stay small enough to answer within ~10 s
+MAX_SIGMOID_CELLS = 100
 Variance = Annotated[float, Field(ge=0.0, le=1e3, allow_inf_nan=False)]
 Phase = Literal["ordered", "critical", "chaotic"]
 
@@ -80,6 +83,17 @@ class PhaseDiagramCreate(_Body):
     activation: ActivationName = "tanh"
     weight_variances: Axis
     bias_variances: Axis
+
+    @field_validator("bias_variances")
+    @classmethod
+    def _cells_within_reach(cls, axis: list[float] | Span, info: ValidationInfo
+                            ) -> list[float] | Span:  # fmt: skip
+        weights = info.data.get("weight_variances")
+        if info.data.get("activation") == "sigmoid" and weights is not None:
+            cells = len(_values(weights)) * len(_values(axis))
+            if cells > MAX_SIGMOID_CELLS:
+                raise ValueError(f"{cells} cells; a sigmoid grid has at most {MAX_SIGMOID_CELLS}")
+        return axis
 
 
 Grid = list[list[float | None]]

@@ -84,6 +84,13 @@ def test_a_bad_grid_is_a_422_naming_its_axis(http, axis, reason):
     assert any(reason in error["msg"] for error in errors)
 
 
+def test_a_sigmoid_grid_is_kept_small_and_named(http):
+    body = {"activation": "sigmoid", "weight_variances": {"start": 1, "stop": 300, "num": 11},
+            "bias_variances": {"start": 0, "stop": 0.3, "num": 10}}  # fmt: skip
+    [error] = detail(http.post("/v1/theory/signal/diagram", json=body))
+    assert error["loc"] == ["body", "bias_variances"] and "at most 100" in error["msg"]
+
+
 def test_the_catalog_lists_mean_field_with_its_formula(http):
     catalog = http.get("/v1/catalog").json()
     [info] = [i for i in catalog["initializers"] if i["name"] == "mean_field"]
@@ -101,7 +108,13 @@ def test_the_phase_diagram_is_served_as_an_svg_with_its_critical_line(http):
     assert "relu" in svg and "xi_c" in svg
 
 
-@pytest.mark.parametrize(("params", "field"), [({"activation": "swish"}, "activation"),
-                                               ({"num": MAX_GRID_SIDE + 1}, "num")])  # fmt: skip
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"activation": "swish"}, "activation"),
+        ({"num": MAX_GRID_SIDE + 1}, "num"),
+        ({"activation": "sigmoid", "num": 40}, "num"),  # too many cells for sigmoid
+    ],
+)
 def test_a_bad_svg_query_is_a_422_naming_the_parameter(http, params, field):
     assert ["query", field] in locs(http.get("/v1/theory/signal/diagram.svg", params=params))
