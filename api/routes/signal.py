@@ -33,7 +33,7 @@ router = APIRouter(
 
 
 @router.post("/signal")
-def signal(body: SignalCreate) -> SignalPublic:
+def signal_propagation(body: SignalCreate) -> SignalPublic:
     """q*, c*, chi_1, the depth scales xi_q and xi_c, and the phase at (s_w, s_b)."""
     return signal_point(body)
 
