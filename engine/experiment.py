@@ -261,7 +261,7 @@ class ExperimentSpec(Section):
     def _signal_flops(self, steps: int) -> float:
         """The signal section: its forward passes, the hidden stack's Jacobian and its SVD."""
         signal, hidden = self.record.signal, self.model.hidden
-        if not signal.every:
+        if not signal.every or not hidden:
             return 0.0
         per_example = sum(a * b for a, b in itertools.pairwise(self.sizes[:-1]))
         jacobian = 2.0 * hidden[0] * sum(a * b for a, b in itertools.pairwise(hidden))

@@ -165,7 +165,7 @@ def fit_depth_scale(c: Array, c_star: float, floor: float = 1e-3) -> float:
     gap = np.abs(np.asarray(c, dtype=np.float64) - c_star)
     below = np.flatnonzero(gap < floor)
     used = gap[: below[0] if below.size else gap.size]
-    if used.size < 3:
+    if used.size < 3 or not np.isfinite(used).all():  # too few layers, or a c[l] undefined
         return float("nan")
     slope = np.polyfit(np.arange(1, used.size + 1), np.log(used), 1)[0]
     return float(-1 / slope) if slope < 0 else float("nan")

@@ -63,11 +63,19 @@ class SignalRecorder:
             self.theory_q, self.theory_c = q.mean(axis=1), c.mean(axis=1)
 
     def measure(self, weights: Sequence[Array], biases: Sequence[Array]) -> dict[str, Any]:
-        """The section for the given parameters (the output layer is left out)."""
+        """The section for the given parameters (the output layer is left out); with no hidden
+        layer, or fewer than two training inputs, there is nothing to measure: theory only."""
+        theory = self.theory.to_json() if self.theory is not None else None
+        if len(self.x) < 2 or self.hidden == 0:
+            xi_c = {"measured": None, "theory": theory["xi_c"] if theory else None}
+            return {"pairs": 0, "layers": [], "jacobian": None, "xi_c": xi_c, "theory": theory}
         ws = [np.asarray(w, dtype=np.float64) for w in weights[: self.hidden]]
         bs = [np.asarray(b, dtype=np.float64) for b in biases[: self.hidden]]
-        stats = layer_statistics(ws, bs, self.activation, self.x)
-        q, c = stats.q.mean(axis=1), stats.c.mean(axis=1)
+        # a dead layer (q = 0: c is 0 / 0) or an exploding one (inf) is reported as null
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            stats = layer_statistics(ws, bs, self.activation, self.x)
+            q, c = stats.q.mean(axis=1), stats.c.mean(axis=1)
+            jacobian = self._jacobian(ws, bs)
         layers = []
         for index in range(self.hidden):
             layer = {"layer": index + 1, "q": finite_or_none(q[index]),
@@ -76,12 +84,11 @@ class SignalRecorder:
                 layer["q_theory"] = finite_or_none(self.theory_q[index])
                 layer["c_theory"] = finite_or_none(self.theory_c[index])
             layers.append(layer)
-        theory = self.theory.to_json() if self.theory is not None else None
         c_star = self.theory.c_star if self.theory is not None else float("nan")
         return {
             "pairs": len(self.x) // 2,
             "layers": layers,
-            "jacobian": self._jacobian(ws, bs),
+            "jacobian": jacobian,
             "xi_c": {
                 "measured": finite_or_none(fit_depth_scale(c, c_star)),
                 "theory": theory["xi_c"] if theory else None,
@@ -93,8 +100,10 @@ class SignalRecorder:
         if self.hidden < 2:
             return None
         a1 = layer_input(ws[0], bs[0], self.activation, self.x[0])
-        spectrum = jacobian_spectrum(input_output_jacobian(ws[1:], bs[1:], self.activation, a1),
-                                     self.bins)  # fmt: skip
+        jac = input_output_jacobian(ws[1:], bs[1:], self.activation, a1)
+        if not np.isfinite(jac).all():  # overflowed: no spectrum to take
+            return None
+        spectrum = jacobian_spectrum(jac, self.bins)
         chi_1 = self.theory.chi_1 if self.theory is not None else float("nan")
         return {
             "histogram": {
