@@ -36,12 +36,12 @@ from engine.vocabulary import (
 InitMethod = Literal[
     "zeros", "constant", "uniform", "normal", "variance_scaling",
     "xavier_uniform", "xavier_normal", "he_uniform", "he_normal",
-    "lecun_uniform", "lecun_normal", "orthogonal", "identity", "lsuv",
+    "lecun_uniform", "lecun_normal", "orthogonal", "identity", "lsuv", "mean_field",
     # the article's names, which engine.initializers maps to the families above
     "zero", "too_small", "appropriate", "too_large", "xavier", "standard_normal",
 ]  # fmt: skip
 
-MAX_HIDDEN_LAYERS = 64
+MAX_HIDDEN_LAYERS = 128  # dynamical_isometry goes 100 deep
 MAX_WIDTH = 4096
 MAX_ITERATIONS = 100_000
 # ~ a few minutes of one worker core; keeps one job from holding a worker for hours
@@ -99,7 +99,10 @@ class InitSpec(Section):
     method: InitMethod = "appropriate"
     scale: Annotated[float, Field(ge=0.0, le=1e6)] = 1.0  # variance_scaling, identity
     mode: Literal["fan_in", "fan_out", "fan_avg"] = "fan_in"
-    distribution: Literal["normal", "uniform", "truncated_normal"] = "normal"
+    # orthogonal: mean_field only (the other families draw orthogonal weights as "orthogonal")
+    distribution: Literal["normal", "uniform", "truncated_normal", "orthogonal"] = "normal"
+    weight_variance: Annotated[float, Field(ge=0.0, le=1e3)] = 1.0  # mean_field: s_w
+    bias_variance: Annotated[float, Field(ge=0.0, le=1e3)] = 0.0  # mean_field: s_b
     gain: Annotated[float, Field(gt=0.0, le=1e3)] | None = None  # None: the method's own
     mean: Annotated[float, Field(ge=-1e3, le=1e3)] = 0.0  # normal
     std: Annotated[float, Field(ge=0.0, le=1e3)] = 1.0  # normal
@@ -110,6 +113,16 @@ class InitSpec(Section):
     lsuv_tolerance: Annotated[float, Field(gt=0.0, le=1.0)] = 0.1
     lsuv_max_iter: Annotated[int, Field(ge=1, le=100)] = 10
     seed: Annotated[int, Field(ge=0, le=2**32 - 1)] = 0
+
+    @field_validator("distribution")
+    @classmethod
+    def _drawable(cls, distribution: str, info: ValidationInfo) -> str:
+        mean_field = info.data.get("method") == "mean_field"
+        if mean_field and distribution not in ("normal", "orthogonal"):
+            raise ValueError("mean_field draws normal or orthogonal weights")
+        if not mean_field and distribution == "orthogonal":
+            raise ValueError("orthogonal is for method mean_field; else use method orthogonal")
+        return distribution
 
     @field_validator("high")
     @classmethod
@@ -184,12 +197,21 @@ class PredictionsSpec(Section):
     count: Annotated[int, Field(ge=1, le=1000)] = 100
 
 
+class SignalSpec(Section):
+    """Signal propagation measured on the network (engine.signal_record); off by default."""
+
+    every: Every = 0
+    pairs: Annotated[int, Field(ge=1, le=64)] = 8  # pairs of training inputs for q[l], c[l]
+    bins: Annotated[int, Field(ge=1, le=200)] = 30  # of the Jacobian's singular values
+
+
 class RecordSpec(Section):
     every: Annotated[int, Field(ge=1, le=MAX_ITERATIONS)] = 1
     histograms: HistogramSpec = HistogramSpec()
     boundary: BoundarySpec = BoundarySpec()
     parameters: ParametersSpec = ParametersSpec()
     predictions: PredictionsSpec = PredictionsSpec()
+    signal: SignalSpec = SignalSpec()
 
 
 class ExperimentSpec(Section):
@@ -234,7 +256,17 @@ class ExperimentSpec(Section):
         if not self.dataset.is_image and self.record.boundary.every:
             n_grids = steps / self.record.boundary.every + 1
             grid = 2.0 * per_example * self.record.boundary.resolution**2 * n_grids
-        return train + grid
+        return train + grid + self._signal_flops(steps)
+
+    def _signal_flops(self, steps: int) -> float:
+        """The signal section: its forward passes, the hidden stack's Jacobian and its SVD."""
+        signal, hidden = self.record.signal, self.model.hidden
+        if not signal.every or not hidden:
+            return 0.0
+        per_example = sum(a * b for a, b in itertools.pairwise(self.sizes[:-1]))
+        jacobian = 2.0 * hidden[0] * sum(a * b for a, b in itertools.pairwise(hidden))
+        per_record = 4.0 * signal.pairs * per_example + jacobian + 10.0 * hidden[0] ** 3
+        return per_record * (steps / signal.every + 1)
 
     @model_validator(mode="after")
     def _within_budget(self) -> ExperimentSpec:

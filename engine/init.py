@@ -20,6 +20,7 @@ from numpy.typing import DTypeLike
 from engine.experiment import InitSpec
 from engine.initializers import DEFAULT_GAINS, family_and_params
 from engine.lsuv import lsuv
+from engine.propagation import sample_parameters
 from engine.vocabulary import LEAKY_SLOPE
 
 Shape = tuple[int, int]
@@ -238,7 +239,8 @@ def init_parameters(
     activation: Activation | None = None,
     x: Array | None = None,
 ) -> tuple[list[Array], list[Array]]:
-    """Weights (sizes[l+1], sizes[l]) drawn in layer order from ``rng``; biases full of spec.bias.
+    """Weights (sizes[l+1], sizes[l]) drawn in layer order from ``rng``; biases full of spec.bias
+    (mean_field: spec.bias plus N(0, bias_variance) noise, drawn layer by layer with W).
 
     ``activation`` (hidden, z -> a) and ``x`` (a batch (N, sizes[0])) are needed for lsuv only.
     """
@@ -247,6 +249,9 @@ def init_parameters(
     shapes = list(zip(sizes[1:], sizes[:-1], strict=True))
     biases = [np.full(n, spec.bias, dtype=dtype) for n in sizes[1:]]
     family, params = family_and_params(spec)
+    if family == "mean_field":
+        ws, bs = sample_parameters(rng, sizes, **params)
+        return [w.astype(dtype) for w in ws], [(spec.bias + b).astype(dtype) for b in bs]
     if family != "lsuv":
         return [FAMILIES[family](s, rng, dtype, **params) for s in shapes], biases
     if activation is None or x is None:
@@ -282,4 +287,12 @@ def variance_of(spec: InitSpec, shape: Shape) -> float | None:
         return p.get("gain", DEFAULT_GAINS.get(family, 1.0)) ** 2 / _fan_n(shape, mode)
     if family == "variance_scaling":
         return p["scale"] / _fan_n(shape, p["mode"])
+    if family == "mean_field":  # the orthogonal draw is rescaled to the same mean square
+        return float(p["weight_variance"]) / fan_in
     return None  # lsuv: made by the data
+
+
+def bias_mean_square(spec: InitSpec) -> float:
+    """E[b^2] of spec's biases: bias^2, plus the bias variance for mean_field."""
+    noise = spec.bias_variance if family_and_params(spec)[0] == "mean_field" else 0.0
+    return spec.bias**2 + noise

@@ -34,6 +34,7 @@ SPEC_FIELDS: dict[str, tuple[str, ...]] = {
     "orthogonal": ("gain",),
     "identity": ("scale",),
     "lsuv": ("lsuv_tolerance", "lsuv_max_iter"),
+    "mean_field": ("weight_variance", "bias_variance", "distribution"),
 }
 
 # the article's names: family and fixed arguments (the spec's scale etc. do not apply)
@@ -67,7 +68,10 @@ def family_and_params(spec: InitSpec) -> tuple[str, dict[str, Any]]:
 _DESCRIPTIONS = {
     "scale": "multiplies the variance (variance_scaling) or the identity (identity)",
     "mode": "n in scale / n: fan_in, fan_out or (fan_in + fan_out) / 2",
-    "distribution": "normal (untruncated), truncated_normal (at 2 std, same variance), uniform",
+    "distribution": "normal (untruncated), truncated_normal (at 2 std, same variance), uniform; "
+    "mean_field: normal or orthogonal",
+    "weight_variance": "s_w: Var(W) = s_w / fan_in (normal), or sqrt(s_w) times an orthogonal Q",
+    "bias_variance": "s_b: biases ~ N(bias, s_b)",
     "gain": "multiplies the standard deviation; null: the method's default",
     "mean": "mean of the normal",
     "std": "standard deviation of the normal",
@@ -199,6 +203,15 @@ _TABLE: dict[str, tuple[str, str, str, str]] = {
         "data-dependent: Var(z[l]) = 1 for every layer",
         "Mishkin & Matas 2016, All you need is a good init",
         "needs a data batch",
+    ),
+    "mean_field": (
+        "W ~ N(0, s_w / fan_in) (normal) | W = sqrt(s_w) Q, Q orthogonal, rescaled so E[W^2] = "
+        "s_w / fan_in (orthogonal); b ~ N(bias, s_b)",
+        "s_w / fan_in; Var(b) = s_b",
+        "Poole et al. 2016; Schoenholz et al. 2017 (mean-field parametrisation); "
+        "Pennington et al. 2017 (orthogonal)",
+        "the plane of POST /v1/theory/signal: s_w = weight_variance, s_b = bias_variance; "
+        "drawn by engine.propagation.sample_parameters",
     ),
     "zero": ("W = 0", "0", _ARTICLE, "the article's 'zero': family zeros"),
     "too_small": (

@@ -167,9 +167,97 @@ _HE_2015 = Preset(
     variants={"init.method": ["xavier_normal", "he_normal"]},
 )
 
+# tanh's critical weight variance at these bias variances (engine.meanfield
+# .critical_weight_variance; tests/engine/test_presets_signal.py holds them to it)
+TANH_CRITICAL = {0.05: 1.76095, 1e-4: 1.08603}
+_AT_INIT = {"every": 1, "histograms": {"every": 0}, "boundary": {"every": 0},
+            "predictions": {"every": 0}}  # fmt: skip
+
+_EDGE_OF_CHAOS = Preset(
+    name="edge_of_chaos",
+    title="The edge of chaos: how far two inputs stay distinct in a deep random network",
+    figure="beyond the article (Poole et al. 2016, Schoenholz et al. 2017)",
+    description=(
+        "Thirty tanh layers of 256 units, drawn with the mean-field parametrisation and not "
+        "trained. The signal section follows the length and the correlation of pairs of inputs "
+        "through the layers, beside theory. Below the critical line every pair ends up alike; "
+        "above it every pair ends up equally unlike; near it the correlation drifts slowly "
+        "and the Jacobian neither shrinks nor blows up signals."
+    ),
+    spec={
+        "dataset": {"name": "circle", "n_samples": 100},
+        "model": {"hidden": [256] * 30, "activation": "tanh", "dtype": "float64"},
+        "init": {"method": "mean_field", "weight_variance": 1.5, "bias_variance": 0.05},
+        "training": {"iterations": 0},
+        "record": {**_AT_INIT, "signal": {"every": 1, "pairs": 8, "bins": 30}},
+    },
+    variants={
+        "init.weight_variance": [1.0, 1.5, 2.0, 3.0, 4.5],
+        "init.bias_variance": [0.0, 0.05, 0.2],
+    },
+)
+
+TRAINABLE_DEPTHS = [5, 10, 20, 40, 60]
+_TRAINABLE_DEPTH = Preset(
+    name="trainable_depth",
+    title="Trainable depth: how deep a network can be and still learn, across the plane",
+    figure="beyond the article (Schoenholz et al. 2017, scaled down)",
+    description=(
+        "Tanh networks 48 units wide, from 5 to 60 layers deep, at bias variance 0.05 and "
+        "weight variances on both sides of the critical value 1.76, each trained for 400 SGD "
+        "steps on 2,000 MNIST images and tested on 1,000 more. Theory says a depth of about "
+        "six correlation depth scales is as deep as a network still trains; the sweep's "
+        "accuracies are drawn as a heat map with that curve on top."
+    ),
+    spec={
+        "dataset": {"name": "mnist", "split": "train", "n_samples": 3000,
+                    "test_fraction": 1 / 3},
+        "model": {"hidden": [48] * 20, "activation": "tanh"},
+        "init": {"method": "mean_field", "weight_variance": TANH_CRITICAL[0.05],
+                 "bias_variance": 0.05},
+        "optimizer": {"name": "sgd", "learning_rate": 0.01, "batch_size": 32, "shuffle": True},
+        "training": {"iterations": 400},
+        "record": {**_AT_INIT, "every": 50},
+    },
+    variants={
+        "model.hidden": [[48] * depth for depth in TRAINABLE_DEPTHS],
+        "init.weight_variance": [0.5, 1.0, 1.5, 2.0, 3.0, 4.5],
+    },
+)  # fmt: skip
+
+_DYNAMICAL_ISOMETRY = Preset(
+    name="dynamical_isometry",
+    title="Dynamical isometry: orthogonal against Gaussian weights at the critical point",
+    figure="beyond the article (Pennington, Schoenholz & Ganguli 2017)",
+    description=(
+        "Tanh at its critical point with a tiny bias variance (1e-4, weight variance 1.086), "
+        "200 units wide and 10 to 100 layers deep, not trained, fed MNIST images. Both draws "
+        "keep the mean "
+        "squared singular value of the Jacobian near 1, but with Gaussian weights the "
+        "singular values spread out as the network deepens, while orthogonal weights keep "
+        "them bunched near 1."
+    ),
+    spec={
+        # MNIST's pixels / 255 are small (mean square 0.1), so layer 1 starts near tanh's
+        # linear part, where the critical point keeps every layer's Jacobian close to isometric
+        "dataset": {"name": "mnist", "split": "test", "n_samples": 100},
+        "model": {"hidden": [200] * 30, "activation": "tanh", "dtype": "float64"},
+        "init": {"method": "mean_field", "weight_variance": TANH_CRITICAL[1e-4],
+                 "bias_variance": 1e-4, "distribution": "orthogonal"},
+        "training": {"iterations": 0},
+        "record": {**_AT_INIT, "signal": {"every": 1, "pairs": 2, "bins": 40}},
+    },
+    variants={
+        "init.distribution": ["normal", "orthogonal"],
+        "model.hidden": [[200] * depth for depth in (10, 30, 100)],
+    },
+)  # fmt: skip
+
 PRESETS: dict[str, Preset] = {
-    p.name: p for p in (_PLAYGROUND, _NINE_LAYERS, _MNIST, _GLOROT_2010, _HE_2015)
-}
+    p.name: p
+    for p in (_PLAYGROUND, _NINE_LAYERS, _MNIST, _GLOROT_2010, _HE_2015, _EDGE_OF_CHAOS,
+              _TRAINABLE_DEPTH, _DYNAMICAL_ISOMETRY)
+}  # fmt: skip
 
 
 def preset_spec(name: str) -> dict[str, Any]:

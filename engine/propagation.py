@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
 from engine.activations import activation_forward
 from engine.gaussian import f_and_slope
@@ -90,20 +90,34 @@ def layer_statistics(weights: Sequence[Array], biases: Sequence[Array], activati
 
 def theory_layers(activation: str, weight_variance: float, bias_variance: float,
                   x_pair: Array, depth: int) -> tuple[Array, Array]:  # fmt: skip
-    """Mean field's q[l] and c[l], l = 1..depth, for a pair of inputs of equal length.
+    """Mean field's q[l] and c[l], l = 1..depth, for a pair of inputs x_pair (2, n[0]).
 
-    x_pair (2, n[0]); returns (q (depth,), c (depth,)). Layer 1 acts on the raw inputs,
-    every later layer through the length and correlation maps.
+    Returns (q (depth,), c (depth,)); see ``maps_from_inputs``.
+    """
+    squares = np.mean(x_pair**2, axis=1)
+    cross = float(np.mean(x_pair[0] * x_pair[1]))
+    return maps_from_inputs(activation, weight_variance, bias_variance, squares[0], squares[1],
+                            cross, depth)  # fmt: skip
+
+
+def maps_from_inputs(activation: str, weight_variance: float, bias_variance: float,
+                     square_a: ArrayLike, square_b: ArrayLike, cross: ArrayLike,
+                     depth: int) -> tuple[Array, Array]:  # fmt: skip
+    """Mean field's q[l] and c[l], l = 1..depth, for pairs of inputs given by each input's
+    mean square per coordinate and the mean product of the pair's coordinates (scalars or
+    arrays (P,)). Returns (q, c), each (depth,) + that shape.
+
+    Layer 1 is exact: q is the mean of the two inputs' lengths and c is their correlation,
+    (s_w cross + s_b) / sqrt(q_a q_b). Later layers apply the length and correlation maps,
+    which take both inputs at the mean length (the lengths meet within a few xi_q).
     """
     sw, sb = weight_variance, bias_variance
-    q = sw * float(np.mean(x_pair**2)) + sb
-    c = (sw * float(np.mean(x_pair[0] * x_pair[1])) + sb) / q
+    qa, qb = (sw * np.asarray(s, dtype=np.float64) + sb for s in (square_a, square_b))
+    q: Array = (qa + qb) / 2
+    c: Array = (sw * np.asarray(cross, dtype=np.float64) + sb) / np.sqrt(qa * qb)
     qs, cs = [q], [c]
     for _ in range(depth - 1):
-        q, c = (
-            float(length_map(activation, sw, sb, q)),
-            float(correlation_map(activation, sw, sb, q, c)),
-        )
+        q, c = length_map(activation, sw, sb, q), correlation_map(activation, sw, sb, q, c)
         qs.append(q)
         cs.append(c)
     return np.array(qs), np.array(cs)
@@ -151,7 +165,7 @@ def fit_depth_scale(c: Array, c_star: float, floor: float = 1e-3) -> float:
     gap = np.abs(np.asarray(c, dtype=np.float64) - c_star)
     below = np.flatnonzero(gap < floor)
     used = gap[: below[0] if below.size else gap.size]
-    if used.size < 3:
+    if used.size < 3 or not np.isfinite(used).all():  # too few layers, or a c[l] undefined
         return float("nan")
     slope = np.polyfit(np.arange(1, used.size + 1), np.log(used), 1)[0]
     return float(-1 / slope) if slope < 0 else float("nan")

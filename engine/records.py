@@ -12,6 +12,7 @@ from engine.batches import batches_per_epoch
 from engine.datasets import Data
 from engine.experiment import ExperimentSpec
 from engine.network import MLP, Pass
+from engine.signal_record import SignalRecorder
 from engine.stats import (
     SMALL_ARRAY,
     finite_or_none,
@@ -56,6 +57,7 @@ class RecordBuilder:
         self.last = spec.training.iterations
         self.batches_per_epoch = batches_per_epoch(len(data.y_train), spec.batch_size)
         self.grid = self._grid() if data.kind == "2d" else None
+        self.signal = SignalRecorder(spec, data.x_train) if spec.record.signal.every else None
 
     def record(
         self, iteration: int, step: Pass, batch: NDArray[np.intp] | slice, final: bool = False
@@ -75,6 +77,8 @@ class RecordBuilder:
             record["boundary"] = self._boundary()
         if self.data.kind == "image" and due(iteration, rec.predictions.every, final):
             record["predictions"] = self._predictions(step, batch)
+        if self.signal is not None and due(iteration, rec.signal.every, final):
+            record["signal"] = self.signal.measure(self.net.weights, self.net.biases)
         return record
 
     def snapshot(self, iteration: int, final: bool = False) -> Snapshot | None:

@@ -1,8 +1,12 @@
 """Sweeps: one base spec, several variations, compared side by side.
 
 ``vary`` maps a dotted field path to the values it takes; the variations are the cartesian
-product of those lists. Ranking needs only each run's summary and its cost curve, so it is
-pure and the API can rank from stored records.
+product of those lists. A sweep is bounded by the work of all its runs together
+(``MAX_SWEEP_WORK_FLOPS``, each run's ``ExperimentSpec.work_flops``), so a grid of hundreds
+of cheap points (networks at iteration 0) runs as one sweep while a few long trainings fill
+the same budget; ``MAX_VARIATIONS`` only caps how many jobs one request may create.
+Ranking needs only each run's summary and its cost curve, so it is pure and the API can rank
+from stored records.
 """
 
 from __future__ import annotations
@@ -14,9 +18,13 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from engine.experiment import MAX_WORK_FLOPS, ExperimentSpec
 from engine.spec import SpecRequest, deep_merge, nested
 
-MAX_VARIATIONS = 32
+# a 20 x 20 grid: each variation is a stored job, so the count stays bounded too
+MAX_VARIATIONS = 400
+# the work of 32 runs at the per-job budget (the old cap of 32 variations, at its worst)
+MAX_SWEEP_WORK_FLOPS = 32 * MAX_WORK_FLOPS
 SECTIONS = frozenset(SpecRequest.model_fields) - {"preset"}
 
 
@@ -63,6 +71,18 @@ def variations(sweep: SweepCreate) -> list[tuple[dict[str, Any], dict[str, Any]]
             request = deep_merge(request, nested(path, value))
         result.append((chosen, request))
     return result
+
+
+def over_budget(specs: Sequence[ExperimentSpec]) -> str | None:
+    """Why the sweep's runs together are over MAX_SWEEP_WORK_FLOPS, or None when they fit."""
+    total = sum(spec.work_flops() for spec in specs)
+    if total <= MAX_SWEEP_WORK_FLOPS:
+        return None
+    return (
+        f"these {len(specs)} variations need about {total:.2g} floating-point operations "
+        f"together, over the sweep budget of {MAX_SWEEP_WORK_FLOPS:.2g}; vary fewer values "
+        "or make each run smaller (fewer iterations, layers or samples)"
+    )
 
 
 def iterations_to_reach(costs: Sequence[tuple[int, float | None]], target: float) -> int | None:

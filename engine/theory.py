@@ -19,7 +19,7 @@ from numpy.typing import NDArray
 
 from engine.activations import activation_backward, activation_forward
 from engine.experiment import ExperimentSpec
-from engine.init import variance_of
+from engine.init import bias_mean_square, variance_of
 from engine.stats import finite_or_none
 from engine.train import Training
 
@@ -57,7 +57,7 @@ def variance_report(spec: ExperimentSpec) -> dict[str, Any]:
     for w in run.net.weights:
         theory = variance_of(spec.init, w.shape)
         var_w.append(theory if theory is not None else _mean_square(w))
-    bias2 = spec.init.bias**2
+    bias2 = bias_mean_square(spec.init)
 
     q_article, q_field = [], []
     m_article = m_field = _mean_square(x)

@@ -17,7 +17,7 @@ def dumps(value: Any) -> bytes:
 loads = orjson.loads
 
 # the bulky top-level keys of a stored record, in their order; the scalars (cost, ...) come first
-_BULKY = ("layers", "boundary", "predictions")
+_BULKY = ("layers", "boundary", "predictions", "signal")
 _BULKY_STARTS = tuple(b',"%b":' % key.encode() for key in _BULKY)
 
 

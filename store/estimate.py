@@ -25,6 +25,9 @@ GRID_CELL = 1
 ENTRY_OVERHEAD = 40  # a stream entry's id and field names in a listpack
 ARRAY_HEADER = 16  # kind, shape, and its share of a zstd frame
 POINT_JSON = 50  # one 2D point of the dataset as JSON (two coordinates and a label)
+# record.signal: its theory and xi_c, and per hidden layer four full-precision floats in JSON
+SIGNAL_BASE = 600
+SIGNAL_LAYER = 120
 
 
 def recorded(iterations: int, every: int) -> int:
@@ -55,6 +58,9 @@ def storage_bytes(spec: ExperimentSpec) -> int:
         predictions = min(records, recorded(iterations, rec.predictions.every))
         count = min(rec.predictions.count, spec.batch_size)
         total += predictions * (4 * ARRAY_HEADER + count * (4 + 1 + 1 + 1))
+    signals = min(records, recorded(iterations, rec.signal.every))
+    per_signal = SIGNAL_BASE + len(spec.model.hidden) * SIGNAL_LAYER + 4 * rec.signal.bins
+    total += signals * (per_signal + ARRAY_HEADER)
     snapshots = 2 + (iterations // rec.parameters.every if rec.parameters.every else 0)
     itemsize = 4 if spec.model.dtype == "float32" else 8
     parameters = sum(a * b + b for a, b in itertools.pairwise(spec.sizes))

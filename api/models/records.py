@@ -6,12 +6,13 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from api.models.signal import SignalPublic
 from store.keys import JobStatus
 
 # top-level keys of a record (README "Records"); `fields` picks among them
 RECORD_FIELDS = (
     "iteration", "epoch", "cost", "train_accuracy", "test_accuracy",
-    "layers", "boundary", "predictions",
+    "layers", "boundary", "predictions", "signal",
 )  # fmt: skip
 
 
@@ -64,6 +65,39 @@ class Predictions(BaseModel):
     correct: list[bool]
 
 
+class SignalLayer(BaseModel):
+    layer: int = Field(description="1-based hidden layer")
+    q: float | None = Field(description="mean squared pre-activation over units and inputs")
+    c: float | None = Field(description="correlation of the pre-activations of input pairs")
+    q_theory: float | None = Field(description="mean-field prediction (mean_field init only)")
+    c_theory: float | None = Field(description="mean-field prediction (mean_field init only)")
+
+
+class JacobianSpectrum(BaseModel):
+    """Singular values of the hidden stack's Jacobian d a[L-1] / d a[1] at one input."""
+
+    histogram: Histogram
+    mean_squared: float | None
+    largest: float | None
+    smallest: float | None
+    mean_squared_theory: float | None = Field(description="chi_1 to the depth")
+
+
+class DepthScale(BaseModel):
+    measured: float | None = Field(description="fitted to the measured c decay")
+    theory: float | None
+
+
+class SignalSection(BaseModel):
+    """Signal propagation measured on the network's own parameters (README "Records")."""
+
+    pairs: int = Field(description="input pairs whose correlation is followed")
+    layers: list[SignalLayer]
+    jacobian: JacobianSpectrum | None
+    xi_c: DepthScale
+    theory: SignalPublic | None = Field(description="mean-field statistics (mean_field init)")
+
+
 class Record(BaseModel):
     """One recorded iteration. With ``fields``, only the keys asked for (and ``iteration``)."""
 
@@ -75,6 +109,7 @@ class Record(BaseModel):
     layers: list[LayerStats] | None = None
     boundary: Boundary | None = Field(None, description="2D datasets, when due")
     predictions: Predictions | None = Field(None, description="image datasets, when due")
+    signal: SignalSection | None = Field(None, description="record.signal, when due")
 
 
 class MetricsPublic(BaseModel):

@@ -12,10 +12,11 @@ from api.routes import (
     pages,
     plots,
     share,
+    signal,
     sweeps,
 )  # fmt: skip
 
 api_router = APIRouter()
 # pages last: it ends with a catch-all for static files
-for module in (jobs, share, events, plots, sweeps, datasets, catalog, health, docs, pages):
+for module in (jobs, share, events, plots, sweeps, datasets, catalog, signal, health, docs, pages):
     api_router.include_router(module.router)

@@ -15,7 +15,7 @@ from fastapi import APIRouter, HTTPException
 from fastapi.responses import FileResponse
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
-EMBED_VIEWS = ("cost", "boundary", "histograms", "network")
+EMBED_VIEWS = ("cost", "boundary", "histograms", "network", "phase")
 MEDIA_TYPES = {
     ".js": "text/javascript",
     ".css": "text/css",

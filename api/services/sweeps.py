@@ -15,7 +15,7 @@ from api.limits import Quota
 from api.models import Summary, SweepPublic, VariationPublic
 from api.services.submission import submit
 from engine.spec import ExperimentSpec, resolve
-from engine.sweep import SweepCreate, iterations_to_reach, rank, variations
+from engine.sweep import SweepCreate, iterations_to_reach, over_budget, rank, variations
 from store.async_store import AsyncJobStore
 from store.async_sweeps import AsyncSweepStore, Sweep
 from store.estimate import storage_bytes
@@ -85,6 +85,8 @@ def resolve_variations(sweep: SweepCreate) -> list[tuple[dict[str, Any], Experim
         except ValidationError as exc:
             failures.append((values, exc.errors(include_url=False)))
     if not failures:
+        if (reason := over_budget([spec for _, spec in resolved])) is not None:
+            raise invalid(("body", "vary"), reason)
         return resolved
     kinds = [{(tuple(map(str, e["loc"])), e["type"]) for e in errors} for _, errors in failures]
     shared = set.intersection(*kinds) if len(failures) == len(every) else set()

@@ -1,5 +1,7 @@
 // The reference page: every figure of the article, rendered live from the public /v1 API.
 import * as api from "./js/api.js";
+import { initDepth } from "./js/depth.js";
+import { initEdge } from "./js/edge.js";
 import { initMnist } from "./js/mnist.js";
 import { initNineLayers } from "./js/ninelayers.js";
 import { initPlayground } from "./js/playground.js";
@@ -14,8 +16,10 @@ async function main() {
   }
   const [catalog, presets] = await Promise.all([api.catalog(), api.presets()]);
   initMnist(catalog, presets);
+  initDepth();
   // sections are independent: one failing leaves the others working
-  const sections = [initPlayground(catalog, presets), initTheory(catalog), initSweep(catalog), initNineLayers()];
+  const sections = [initPlayground(catalog, presets), initTheory(catalog), initSweep(catalog), initNineLayers(),
+    initEdge(catalog)];
   const results = await Promise.allSettled(sections);
   results.filter((r) => r.status === "rejected").forEach((r) => console.error(r.reason));
   document.body.dataset.ready = "true";

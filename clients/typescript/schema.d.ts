@@ -420,6 +420,66 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/theory/signal": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Signal Propagation
+         * @description q*, c*, chi_1, the depth scales xi_q and xi_c, and the phase at (s_w, s_b).
+         */
+        post: operations["predictSignal"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/theory/signal/diagram": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Phase Diagram
+         * @description The phase diagram: every statistic on a s_w x s_b grid, and the critical line.
+         */
+        post: operations["predictPhaseDiagram"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/theory/signal/diagram.svg": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Phase Diagram Svg
+         * @description The phase diagram as an SVG image: xi_c over the plane, the critical line dashed.
+         */
+        get: operations["getPhaseDiagramPlot"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/theory/variance": {
         parameters: {
             query?: never;
@@ -545,6 +605,16 @@ export interface components {
             /** @description default without a preset: 0.0 */
             test_fraction?: number;
         };
+        /** DepthScale */
+        DepthScale: {
+            /**
+             * Measured
+             * @description fitted to the measured c decay
+             */
+            measured: number | null;
+            /** Theory */
+            theory: number | null;
+        };
         /**
          * EndEvent
          * @description ``event: end``: the job ended and every record was sent; the stream closes.
@@ -648,11 +718,13 @@ export interface components {
         InitSpec: {
             /** @description default without a preset: 0.0 */
             bias?: number;
+            /** @description default without a preset: 0.0 */
+            bias_variance?: number;
             /**
              * @description default without a preset: "normal"
              * @enum {string}
              */
-            distribution?: "normal" | "uniform" | "truncated_normal";
+            distribution?: "normal" | "uniform" | "truncated_normal" | "orthogonal";
             /** @description default without a preset: null */
             gain?: number | null;
             /** @description default without a preset: null */
@@ -669,7 +741,7 @@ export interface components {
              * @description default without a preset: "appropriate"
              * @enum {string}
              */
-            method?: "zeros" | "constant" | "uniform" | "normal" | "variance_scaling" | "xavier_uniform" | "xavier_normal" | "he_uniform" | "he_normal" | "lecun_uniform" | "lecun_normal" | "orthogonal" | "identity" | "lsuv" | "zero" | "too_small" | "appropriate" | "too_large" | "xavier" | "standard_normal";
+            method?: "zeros" | "constant" | "uniform" | "normal" | "variance_scaling" | "xavier_uniform" | "xavier_normal" | "he_uniform" | "he_normal" | "lecun_uniform" | "lecun_normal" | "orthogonal" | "identity" | "lsuv" | "mean_field" | "zero" | "too_small" | "appropriate" | "too_large" | "xavier" | "standard_normal";
             /**
              * @description default without a preset: "fan_in"
              * @enum {string}
@@ -683,6 +755,8 @@ export interface components {
             std?: number;
             /** @description default without a preset: 0.0 */
             value?: number;
+            /** @description default without a preset: 1.0 */
+            weight_variance?: number;
         };
         /** Initializer */
         Initializer: {
@@ -696,6 +770,24 @@ export interface components {
             reference: string;
             /** @description Var(W) as text */
             variance: string;
+        };
+        /**
+         * JacobianSpectrum
+         * @description Singular values of the hidden stack's Jacobian d a[L-1] / d a[1] at one input.
+         */
+        JacobianSpectrum: {
+            histogram: components["schemas"]["Histogram"];
+            /** Largest */
+            largest: number | null;
+            /** Mean Squared */
+            mean_squared: number | null;
+            /**
+             * Mean Squared Theory
+             * @description chi_1 to the depth
+             */
+            mean_squared_theory: number | null;
+            /** Smallest */
+            smallest: number | null;
         };
         /**
          * JobCreate
@@ -908,6 +1000,51 @@ export interface components {
             /** @description default without a preset: 0 */
             every?: number;
         };
+        /**
+         * PhaseDiagramCreate
+         * @description A grid of the plane: each axis a list of values or a {start, stop, num} span.
+         * @example {
+         *       "activation": "tanh",
+         *       "bias_variances": {
+         *         "num": 50,
+         *         "start": 0,
+         *         "stop": 0.3
+         *       },
+         *       "weight_variances": {
+         *         "num": 50,
+         *         "start": 0.5,
+         *         "stop": 4
+         *       }
+         *     }
+         */
+        PhaseDiagramCreate: {
+            /**
+             * @default tanh
+             * @enum {string}
+             */
+            activation?: "relu" | "leaky_relu" | "tanh" | "sigmoid" | "linear";
+            bias_variances: number[] | components["schemas"]["Span"];
+            weight_variances: number[] | components["schemas"]["Span"];
+        };
+        /**
+         * PhaseDiagramPublic
+         * @description Every statistic on the grid, shaped (len(bias_variances), len(weight_variances)):
+         *     row i is bias_variances[i]; and the critical weight variance for each bias variance.
+         */
+        PhaseDiagramPublic: {
+            /** @enum {string} */
+            activation: "relu" | "leaky_relu" | "tanh" | "sigmoid" | "linear";
+            bias_variances: number[];
+            c_star: (number | null)[][];
+            chi_1: (number | null)[][];
+            chi_c: (number | null)[][];
+            critical_weight_variance: (number | null)[];
+            phase: ("ordered" | "critical" | "chaotic")[][];
+            q_star: (number | null)[][];
+            weight_variances: number[];
+            xi_c: (number | null)[][];
+            xi_q: (number | null)[][];
+        };
         /** Points */
         Points: {
             x: number[][];
@@ -957,7 +1094,7 @@ export interface components {
          * @description GET /v1/presets
          * @enum {string}
          */
-        PresetName: "glorot_2010" | "he_2015" | "mnist" | "nine_layers" | "playground";
+        PresetName: "dynamical_isometry" | "edge_of_chaos" | "glorot_2010" | "he_2015" | "mnist" | "nine_layers" | "playground" | "trainable_depth";
         /** PresetsPublic */
         PresetsPublic: {
             count: number;
@@ -1009,6 +1146,11 @@ export interface components {
              */
             predictions?: components["schemas"]["Predictions"] | null;
             /**
+             * @description record.signal, when due
+             * @default null
+             */
+            signal?: components["schemas"]["SignalSection"] | null;
+            /**
              * Test Accuracy
              * @default null
              */
@@ -1031,6 +1173,8 @@ export interface components {
             parameters?: components["schemas"]["ParametersSpec"];
             /** @description default without a preset: {"every": 1, "count": 100} */
             predictions?: components["schemas"]["PredictionsSpec"];
+            /** @description default without a preset: {"every": 0, "pairs": 8, "bins": 30} */
+            signal?: components["schemas"]["SignalSpec"];
         };
         /** ResolvedBoundarySpec */
         ResolvedBoundarySpec: {
@@ -1089,6 +1233,7 @@ export interface components {
             /**
              * @default {
              *       "bias": 0,
+             *       "bias_variance": 0,
              *       "distribution": "normal",
              *       "gain": null,
              *       "high": null,
@@ -1101,7 +1246,8 @@ export interface components {
              *       "scale": 1,
              *       "seed": 0,
              *       "std": 1,
-             *       "value": 0
+             *       "value": 0,
+             *       "weight_variance": 1
              *     }
              */
             init: components["schemas"]["ResolvedInitSpec"];
@@ -1158,6 +1304,11 @@ export interface components {
              *       "predictions": {
              *         "count": 100,
              *         "every": 1
+             *       },
+             *       "signal": {
+             *         "bins": 30,
+             *         "every": 0,
+             *         "pairs": 8
              *       }
              *     }
              */
@@ -1194,11 +1345,13 @@ export interface components {
         ResolvedInitSpec: {
             /** @default 0 */
             bias: number;
+            /** @default 0 */
+            bias_variance: number;
             /**
              * @default normal
              * @enum {string}
              */
-            distribution: "normal" | "uniform" | "truncated_normal";
+            distribution: "normal" | "uniform" | "truncated_normal" | "orthogonal";
             /** @default null */
             gain: number | null;
             /** @default null */
@@ -1215,7 +1368,7 @@ export interface components {
              * @default appropriate
              * @enum {string}
              */
-            method: "zeros" | "constant" | "uniform" | "normal" | "variance_scaling" | "xavier_uniform" | "xavier_normal" | "he_uniform" | "he_normal" | "lecun_uniform" | "lecun_normal" | "orthogonal" | "identity" | "lsuv" | "zero" | "too_small" | "appropriate" | "too_large" | "xavier" | "standard_normal";
+            method: "zeros" | "constant" | "uniform" | "normal" | "variance_scaling" | "xavier_uniform" | "xavier_normal" | "he_uniform" | "he_normal" | "lecun_uniform" | "lecun_normal" | "orthogonal" | "identity" | "lsuv" | "mean_field" | "zero" | "too_small" | "appropriate" | "too_large" | "xavier" | "standard_normal";
             /**
              * @default fan_in
              * @enum {string}
@@ -1229,6 +1382,8 @@ export interface components {
             std: number;
             /** @default 0 */
             value: number;
+            /** @default 1 */
+            weight_variance: number;
         };
         /** ResolvedModelSpec */
         ResolvedModelSpec: {
@@ -1329,6 +1484,26 @@ export interface components {
              *     }
              */
             predictions: components["schemas"]["ResolvedPredictionsSpec"];
+            /**
+             * @default {
+             *       "bins": 30,
+             *       "every": 0,
+             *       "pairs": 8
+             *     }
+             */
+            signal: components["schemas"]["ResolvedSignalSpec"];
+        };
+        /**
+         * ResolvedSignalSpec
+         * @description Signal propagation measured on the network (engine.signal_record); off by default.
+         */
+        ResolvedSignalSpec: {
+            /** @default 30 */
+            bins: number;
+            /** @default 0 */
+            every: number;
+            /** @default 8 */
+            pairs: number;
         };
         /** ResolvedTrainingSpec */
         ResolvedTrainingSpec: {
@@ -1348,6 +1523,144 @@ export interface components {
             urls: {
                 [key: string]: string;
             };
+        };
+        /**
+         * SignalCreate
+         * @description One point: an activation and the variances of the weights (times fan_in) and biases.
+         * @example {
+         *       "activation": "tanh",
+         *       "bias_variance": 0.05,
+         *       "weight_variance": 1.76
+         *     }
+         */
+        SignalCreate: {
+            /**
+             * @default tanh
+             * @enum {string}
+             */
+            activation?: "relu" | "leaky_relu" | "tanh" | "sigmoid" | "linear";
+            /** @default 0 */
+            bias_variance?: number;
+            /** @default 1 */
+            weight_variance?: number;
+        };
+        /** SignalLayer */
+        SignalLayer: {
+            /**
+             * C
+             * @description correlation of the pre-activations of input pairs
+             */
+            c: number | null;
+            /**
+             * C Theory
+             * @description mean-field prediction (mean_field init only)
+             */
+            c_theory: number | null;
+            /**
+             * Layer
+             * @description 1-based hidden layer
+             */
+            layer: number;
+            /**
+             * Q
+             * @description mean squared pre-activation over units and inputs
+             */
+            q: number | null;
+            /**
+             * Q Theory
+             * @description mean-field prediction (mean_field init only)
+             */
+            q_theory: number | null;
+        };
+        /**
+         * SignalPublic
+         * @description Mean field's fixed points, slopes and depth scales at one point; null where a number
+         *     is not finite (q* diverges, c* is undefined, a depth scale is infinite).
+         */
+        SignalPublic: {
+            /**
+             * Activation
+             * @enum {string}
+             */
+            activation: "relu" | "leaky_relu" | "tanh" | "sigmoid" | "linear";
+            /** Bias Variance */
+            bias_variance: number;
+            /**
+             * C Star
+             * @description fixed point of two inputs' correlation
+             */
+            c_star: number | null;
+            /**
+             * Chi 1
+             * @description mean squared singular value of a layer's Jacobian
+             */
+            chi_1: number | null;
+            /**
+             * Chi C
+             * @description slope of the correlation map at c*
+             */
+            chi_c: number | null;
+            /**
+             * Phase
+             * @enum {string}
+             */
+            phase: "ordered" | "critical" | "chaotic";
+            /**
+             * Q Star
+             * @description fixed point of the pre-activation length
+             */
+            q_star: number | null;
+            /** Weight Variance */
+            weight_variance: number;
+            /**
+             * Xi C
+             * @description depth over which the correlation settles
+             */
+            xi_c: number | null;
+            /**
+             * Xi Q
+             * @description depth over which the length settles
+             */
+            xi_q: number | null;
+        };
+        /**
+         * SignalSection
+         * @description Signal propagation measured on the network's own parameters (README "Records").
+         */
+        SignalSection: {
+            jacobian: components["schemas"]["JacobianSpectrum"] | null;
+            /** Layers */
+            layers: components["schemas"]["SignalLayer"][];
+            /**
+             * Pairs
+             * @description input pairs whose correlation is followed
+             */
+            pairs: number;
+            /** @description mean-field statistics (mean_field init) */
+            theory: components["schemas"]["SignalPublic"] | null;
+            xi_c: components["schemas"]["DepthScale"];
+        };
+        /**
+         * SignalSpec
+         * @description Signal propagation measured on the network (engine.signal_record); off by default.
+         */
+        SignalSpec: {
+            /** @description default without a preset: 30 */
+            bins?: number;
+            /** @description default without a preset: 0 */
+            every?: number;
+            /** @description default without a preset: 8 */
+            pairs?: number;
+        };
+        /**
+         * Span
+         * @description num values evenly spaced from start to stop, both included (stop below start gives a
+         *     falling axis: every cell is computed on its own, so any order is answered).
+         */
+        Span: {
+            num: number;
+            start: number;
+            stop: number;
         };
         /**
          * SpecRequest
@@ -1517,11 +1830,13 @@ export interface components {
             "dataset.test_fraction"?: number;
             /** @description default without a preset: 0.0 */
             "init.bias"?: number;
+            /** @description default without a preset: 0.0 */
+            "init.bias_variance"?: number;
             /**
              * @description default without a preset: "normal"
              * @enum {string}
              */
-            "init.distribution"?: "normal" | "uniform" | "truncated_normal";
+            "init.distribution"?: "normal" | "uniform" | "truncated_normal" | "orthogonal";
             /** @description default without a preset: null */
             "init.gain"?: number | null;
             /** @description default without a preset: null */
@@ -1538,7 +1853,7 @@ export interface components {
              * @description default without a preset: "appropriate"
              * @enum {string}
              */
-            "init.method"?: "zeros" | "constant" | "uniform" | "normal" | "variance_scaling" | "xavier_uniform" | "xavier_normal" | "he_uniform" | "he_normal" | "lecun_uniform" | "lecun_normal" | "orthogonal" | "identity" | "lsuv" | "zero" | "too_small" | "appropriate" | "too_large" | "xavier" | "standard_normal";
+            "init.method"?: "zeros" | "constant" | "uniform" | "normal" | "variance_scaling" | "xavier_uniform" | "xavier_normal" | "he_uniform" | "he_normal" | "lecun_uniform" | "lecun_normal" | "orthogonal" | "identity" | "lsuv" | "mean_field" | "zero" | "too_small" | "appropriate" | "too_large" | "xavier" | "standard_normal";
             /**
              * @description default without a preset: "fan_in"
              * @enum {string}
@@ -1552,6 +1867,8 @@ export interface components {
             "init.std"?: number;
             /** @description default without a preset: 0.0 */
             "init.value"?: number;
+            /** @description default without a preset: 1.0 */
+            "init.weight_variance"?: number;
             /**
              * @description default without a preset: "relu"
              * @enum {string}
@@ -1623,6 +1940,14 @@ export interface components {
             "record.predictions.count"?: number;
             /** @description default without a preset: 1 */
             "record.predictions.every"?: number;
+            /** @description default without a preset: {"every": 0, "pairs": 8, "bins": 30} */
+            "record.signal"?: components["schemas"]["SignalSpec"];
+            /** @description default without a preset: 30 */
+            "record.signal.bins"?: number;
+            /** @description default without a preset: 0 */
+            "record.signal.every"?: number;
+            /** @description default without a preset: 8 */
+            "record.signal.pairs"?: number;
             /** @description default without a preset: 1000 */
             "training.iterations"?: number;
             /** @description default without a preset: 0 */
@@ -1630,7 +1955,7 @@ export interface components {
         };
         /**
          * SweepVary
-         * @description field path -> the values it takes; every combination of the values is one job, at most 32 combinations in all
+         * @description field path -> the values it takes; every combination of the values is one job, at most 400 combinations in all
          */
         SweepVary: {
             "dataset.n_samples"?: number[];
@@ -1640,19 +1965,21 @@ export interface components {
             "dataset.split"?: ("test" | "train")[];
             "dataset.test_fraction"?: number[];
             "init.bias"?: number[];
-            "init.distribution"?: ("normal" | "uniform" | "truncated_normal")[];
+            "init.bias_variance"?: number[];
+            "init.distribution"?: ("normal" | "uniform" | "truncated_normal" | "orthogonal")[];
             "init.gain"?: (number | null)[];
             "init.high"?: (number | null)[];
             "init.low"?: (number | null)[];
             "init.lsuv_max_iter"?: number[];
             "init.lsuv_tolerance"?: number[];
             "init.mean"?: number[];
-            "init.method"?: ("zeros" | "constant" | "uniform" | "normal" | "variance_scaling" | "xavier_uniform" | "xavier_normal" | "he_uniform" | "he_normal" | "lecun_uniform" | "lecun_normal" | "orthogonal" | "identity" | "lsuv" | "zero" | "too_small" | "appropriate" | "too_large" | "xavier" | "standard_normal")[];
+            "init.method"?: ("zeros" | "constant" | "uniform" | "normal" | "variance_scaling" | "xavier_uniform" | "xavier_normal" | "he_uniform" | "he_normal" | "lecun_uniform" | "lecun_normal" | "orthogonal" | "identity" | "lsuv" | "mean_field" | "zero" | "too_small" | "appropriate" | "too_large" | "xavier" | "standard_normal")[];
             "init.mode"?: ("fan_in" | "fan_out" | "fan_avg")[];
             "init.scale"?: number[];
             "init.seed"?: number[];
             "init.std"?: number[];
             "init.value"?: number[];
+            "init.weight_variance"?: number[];
             "model.activation"?: ("relu" | "leaky_relu" | "tanh" | "sigmoid" | "linear")[];
             "model.dtype"?: ("float32" | "float64")[];
             "model.hidden"?: number[][];
@@ -1687,6 +2014,10 @@ export interface components {
             "record.predictions"?: components["schemas"]["PredictionsSpec"][];
             "record.predictions.count"?: number[];
             "record.predictions.every"?: number[];
+            "record.signal"?: components["schemas"]["SignalSpec"][];
+            "record.signal.bins"?: number[];
+            "record.signal.every"?: number[];
+            "record.signal.pairs"?: number[];
             "training.iterations"?: number[];
             "training.seed"?: number[];
         };
@@ -2359,7 +2690,7 @@ export interface operations {
                 stop?: number;
                 /** @description keep every k-th record */
                 every?: number;
-                /** @description comma list of record keys: iteration, epoch, cost, train_accuracy, test_accuracy, layers, boundary, predictions */
+                /** @description comma list of record keys: iteration, epoch, cost, train_accuracy, test_accuracy, layers, boundary, predictions, signal */
                 fields?: string;
                 /** @description records per page */
                 limit?: number;
@@ -2896,6 +3227,106 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    predictSignal: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SignalCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SignalPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    predictPhaseDiagram: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PhaseDiagramCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PhaseDiagramPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    getPhaseDiagramPlot: {
+        parameters: {
+            query?: {
+                activation?: "relu" | "leaky_relu" | "tanh" | "sigmoid" | "linear";
+                num?: number;
+                weight_variance_max?: number;
+                bias_variance_max?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the phase diagram */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/svg+xml": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };

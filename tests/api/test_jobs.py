@@ -233,7 +233,8 @@ def test_every_preset_has_a_title_a_description_its_resolved_spec_and_variants(
     client: TestClient,
 ) -> None:
     presets = {p["name"]: p for p in client.get("/v1/presets").json()["data"]}
-    assert set(presets) == {"playground", "nine_layers", "mnist", "glorot_2010", "he_2015"}
+    assert set(presets) == {"playground", "nine_layers", "mnist", "glorot_2010", "he_2015",
+                            "edge_of_chaos", "trainable_depth", "dynamical_isometry"}  # fmt: skip
     for name, preset in presets.items():
         assert preset["title"] and preset["description"] and preset["variants"]
         assert preset["spec"] == resolve({"preset": name}).model_dump(mode="json")

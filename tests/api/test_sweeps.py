@@ -15,6 +15,7 @@ from api.services.sweeps import sweep_status
 from store.async_sweeps import cost_of
 from store.codec import dumps
 from store.sync_store import JobStore
+from tests.api import errors
 from tests.e2e.job_helpers import long_spec, wait_for
 
 UNKNOWN = "0123456789abcdef0123456789abcdef"
@@ -121,9 +122,19 @@ def test_any_json_value_gets_a_422_never_a_500(client: TestClient, value: Any) -
     assert error["loc"] == ["body", "vary", "init.seed"] and len(error["msg"]) < 500
 
 
+def test_a_sweep_over_the_whole_sweeps_work_budget_is_a_422_naming_vary(
+    client: TestClient,
+) -> None:
+    body = {"base": {"preset": "edge_of_chaos", "training": {"iterations": 200}},
+            "vary": {"init.weight_variance": [1 + i / 10 for i in range(20)],
+                     "init.bias_variance": [i / 100 for i in range(20)]}}  # fmt: skip
+    [error] = errors.detail(client.post("/v1/sweeps", json=body))
+    assert error["loc"] == ["body", "vary"] and "sweep budget" in error["msg"]
+
+
 @pytest.mark.parametrize(
     "vary",
-    [{}, {"init.method": []}, {"nope.field": [1]}, {"init": [1]}, {"init.seed": list(range(33))}],
+    [{}, {"init.method": []}, {"nope.field": [1]}, {"init": [1]}, {"init.seed": list(range(401))}],
 )
 def test_a_malformed_vary_is_a_422(client: TestClient, vary: dict[str, Any]) -> None:
     response = client.post("/v1/sweeps", json={"vary": vary})

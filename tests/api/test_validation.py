@@ -30,6 +30,14 @@ HISTOGRAMS = ["body", "record", "histograms"]
         ({"dataset": {"name": "mnist", "n_samples": 20_000}}, ["body", "dataset", "n_samples"]),
         ({"optimizer": {"batch_size": 10}}, ["body", "optimizer", "batch_size"]),
         ({"init": {"method": "uniform", "low": 1, "high": 0}}, ["body", "init", "high"]),
+        (
+            {"init": {"method": "mean_field", "distribution": "uniform"}},
+            ["body", "init", "distribution"],
+        ),
+        (
+            {"init": {"method": "mean_field", "bias_variance": -1}},
+            ["body", "init", "bias_variance"],
+        ),
         ({"record": {"boundary": {"extent": [5, -5]}}}, ["body", "record", "boundary", "extent"]),
         (
             {"record": {"boundary": {"extent": [-1e300, 5]}}},

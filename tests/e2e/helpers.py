@@ -51,3 +51,9 @@ def play_to_end(page: Any, status_selector: str, button: str, timeout: float = 1
         return text if any(word in text for word in FINAL) else None
 
     return wait_until(ended, timeout)  # type: ignore[no-any-return]
+
+
+def traces(page: Any, selector: str) -> list[dict[str, Any]]:
+    """The type, name, x and y of every trace of the plotly chart at ``selector``."""
+    script = "(d) => d.data.map((t) => ({type: t.type, name: t.name, x: t.x, y: t.y}))"
+    return page.eval_on_selector(selector, script)  # type: ignore[no-any-return]

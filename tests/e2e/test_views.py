@@ -7,15 +7,10 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.helpers import attr, open_page, wait_until
+from tests.e2e.helpers import attr, open_page, traces, wait_until
 from tests.e2e.job_helpers import submit, wait_for
 
 pytestmark = pytest.mark.e2e
-
-
-def traces(page: Any, selector: str) -> list[dict[str, Any]]:
-    script = "(d) => d.data.map((t) => ({name: t.name, x: t.x, y: t.y}))"
-    return page.eval_on_selector(selector, script)  # type: ignore[no-any-return]
 
 
 def test_nine_layers_grow_and_shrink_by_a_per_layer(page: Any, shoot: Any) -> None:

@@ -9,6 +9,7 @@ from typing import get_args
 
 import numpy as np
 import pytest
+from pydantic import ValidationError
 
 from engine import init
 from engine.experiment import InitMethod, InitSpec
@@ -256,8 +257,39 @@ def test_catalog_covers_every_init_method_with_its_family():
         assert info.name == name
         assert info.formula and info.variance and info.reference
         assert info.family == family_and_params(InitSpec(method=name))[0]
-        assert info.family in init.FAMILIES or info.family == "lsuv"
+        assert info.family in init.FAMILIES or info.family in ("lsuv", "mean_field")
         assert {p.name for p in info.parameters} <= fields
     assert "nn.Linear" in INITIALIZERS["uniform"].note
     assert "lecun_normal" in INITIALIZERS["xavier"].note
     assert INITIALIZERS["he_normal"].parameters[0].default == pytest.approx(math.sqrt(2))
+
+
+def test_mean_field_draws_weights_of_variance_s_w_over_fan_in_and_biases_of_variance_s_b():
+    spec = InitSpec(method="mean_field", weight_variance=2.5, bias_variance=0.4, bias=0.3)
+    sizes = [FAN_IN, FAN_OUT, 4000]
+    weights, biases = init_parameters(spec, sizes, np.random.default_rng(2), dtype=np.float64)
+    assert [w.shape for w in weights] == [SHAPE, (4000, FAN_OUT)]
+    assert_moments(weights[0], 2.5 / FAN_IN, wrong=(2.5 / FAN_OUT, 1 / FAN_IN))
+    assert_moments(weights[1], 2.5 / FAN_OUT, wrong=(2.5 / 4000,))
+    # 4000 biases: the variance's standard error is about 2.2 %, so 10 % is 4.5 of them
+    assert biases[1].var() == pytest.approx(0.4, rel=0.1)
+    assert abs(biases[1].mean() - 0.3) < 5 * math.sqrt(0.4 / 4000)
+    assert variance_of(spec, SHAPE) == pytest.approx(2.5 / FAN_IN)
+
+
+def test_mean_field_orthogonal_rows_are_orthonormal_times_sigma_w():
+    spec = InitSpec(method="mean_field", weight_variance=2.0, distribution="orthogonal")
+    (w,), (b,) = init_parameters(spec, [FAN_IN, FAN_OUT], np.random.default_rng(3),
+                                 dtype=np.float64)  # fmt: skip
+    np.testing.assert_allclose(w @ w.T, 2.0 * np.eye(FAN_OUT), atol=1e-12)
+    assert not b.any()  # bias_variance 0 and bias 0
+    assert np.mean(w**2) == pytest.approx(variance_of(spec, SHAPE))
+
+
+def test_mean_field_distributions_are_validated_against_the_method():
+    with pytest.raises(ValidationError, match="mean_field draws normal or orthogonal"):
+        InitSpec(method="mean_field", distribution="uniform")
+    with pytest.raises(ValidationError, match="distribution"):
+        InitSpec(method="variance_scaling", distribution="orthogonal")
+    with pytest.raises(ValidationError, match="bias_variance"):
+        InitSpec(method="mean_field", bias_variance=-1.0)

@@ -39,7 +39,8 @@ requests = st.fixed_dictionaries({
     }),
     "training": st.fixed_dictionaries({"iterations": st.integers(0, 6)}),
     "record": st.just({"histograms": {"every": 2, "bins": 4},
-                       "boundary": {"every": 3, "resolution": 5}, "parameters": {"every": 4}}),
+                       "boundary": {"every": 3, "resolution": 5}, "parameters": {"every": 4},
+                       "signal": {"every": 3, "pairs": 2, "bins": 4}}),
 })  # fmt: skip
 
 

@@ -3,8 +3,17 @@
 import pytest
 from pydantic import ValidationError
 
+from engine.experiment import MAX_WORK_FLOPS
 from engine.spec import resolve
-from engine.sweep import SweepCreate, iterations_to_reach, rank, variations
+from engine.sweep import (
+    MAX_SWEEP_WORK_FLOPS,
+    MAX_VARIATIONS,
+    SweepCreate,
+    iterations_to_reach,
+    over_budget,
+    rank,
+    variations,
+)
 
 
 def test_cartesian_product_over_the_base() -> None:
@@ -25,7 +34,7 @@ def test_cartesian_product_over_the_base() -> None:
     [
         ({"colour": [1]}, "field path"),
         ({"init.method": []}, "at least 1"),
-        ({"init.seed": list(range(8)), "training.seed": list(range(8))}, "at most 32"),
+        ({"init.seed": list(range(21)), "training.seed": list(range(20))}, "at most 400"),
         ({}, "at least 1"),
     ],
 )
@@ -44,3 +53,24 @@ def test_iterations_to_reach_and_rank() -> None:
         {"final_cost": 0.05, "iterations_to_target": 100},
     ]
     assert rank(entries) == [3, 1, 2, 0]
+
+
+def grid_specs(iterations: int, side: int = 20) -> list:
+    sweep = SweepCreate(base={"preset": "edge_of_chaos", "training": {"iterations": iterations}},
+                        vary={"init.weight_variance": [1 + i / 10 for i in range(side)],
+                              "init.bias_variance": [i / 100 for i in range(side)]})  # fmt: skip
+    return [resolve(request) for _, request in variations(sweep)]
+
+
+def test_a_400_point_grid_of_cheap_runs_fits_the_sweep_budget() -> None:
+    specs = grid_specs(iterations=0)
+    assert len(specs) == MAX_VARIATIONS == 400
+    assert over_budget(specs) is None
+
+
+def test_the_same_grid_trained_is_over_the_budget_and_says_so() -> None:
+    specs = grid_specs(iterations=200)
+    total = sum(spec.work_flops() for spec in specs)
+    assert total > MAX_SWEEP_WORK_FLOPS and all(s.work_flops() <= MAX_WORK_FLOPS for s in specs)
+    reason = over_budget(specs)
+    assert reason is not None and "sweep budget" in reason and "400 variations" in reason

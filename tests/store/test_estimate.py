@@ -25,6 +25,13 @@ CASES = {
     "he_2015, 10 steps": {"preset": "he_2015", "training": {"iterations": 10}},
     "snapshots every 50": {"training": {"iterations": 200},
                            "record": {"every": 5, "parameters": {"every": 50}}},
+    "signal every iteration": {"model": {"hidden": [8] * 30, "activation": "tanh"},
+                               "init": {"method": "mean_field", "weight_variance": 1.5,
+                                        "bias_variance": 0.05},
+                               "training": {"iterations": 100},
+                               "record": {"every": 1, "histograms": {"every": 0},
+                                          "boundary": {"every": 0},
+                                          "signal": {"every": 1, "bins": 30}}},
 }  # fmt: skip
 
 

@@ -1,9 +1,11 @@
 // /embed/{view}?job=ID: one figure of one job with minimal chrome, for an iframe on another
-// site. Views: cost, boundary, histograms (?field=activations), network (?links=gradients).
+// site. Views: cost, boundary, histograms (?field=activations), network (?links=gradients),
+// and phase (?activation=tanh: the edge-of-chaos phase diagram, no job).
 // A running job is followed live through its event stream. With auth on, add the job's share
 // token (&share=TOKEN, from POST /v1/jobs/{id}/share): every request then carries it.
 import * as api from "./api.js";
 import * as charts from "./charts.js";
+import { drawPhase } from "./edge.js";
 import { drawNetwork, layerNames, linkValues } from "./network.js";
 
 const root = document.getElementById("embed");
@@ -29,6 +31,13 @@ function caption(job, iteration) {
 }
 
 async function main() {
+  if (view === "phase") { // theory only, no job: /embed/phase?activation=tanh
+    const activation = query.get("activation") || "tanh";
+    title.textContent = `initlab · phase diagram · ${activation}`;
+    await drawPhase(area("chart tall"), activation);
+    document.body.dataset.ready = "true";
+    return;
+  }
   if (!jobId) throw new Error("add ?job=ID to the address");
   const job = await api.getJob(jobId);
   caption(job, null);
