@@ -1,6 +1,6 @@
 """The limits' counters as the API sees them, in Redis so every API process shares them.
 
-Key names are in store/jobs.py (``rate_key``, ``active_key``), the scripts in store/lua.py
+Key names are in store/jobs.py (``rate_key``, ``active_key``), the scripts in store/lua_limits.py
 (``RATE``, ``ADMIT``). Both run on the Redis server's clock, so API processes on machines
 whose clocks differ still count one window.
 """
@@ -13,7 +13,7 @@ from typing import Any, cast
 
 import redis.asyncio as aioredis
 
-from store import lua
+from store import lua_limits
 from store.ids import new_job_id
 from store.keys import PENDING_KEY, Keys, active_key, rate_key, status_index
 
@@ -38,9 +38,9 @@ class Admission:
 class AsyncLimits:
     def __init__(self, client: aioredis.Redis) -> None:
         self.redis = client
-        self._rate = client.register_script(lua.RATE)
-        self._admit = client.register_script(lua.ADMIT)
-        self._capacity = client.register_script(lua.CAPACITY)
+        self._rate = client.register_script(lua_limits.RATE)
+        self._admit = client.register_script(lua_limits.ADMIT)
+        self._capacity = client.register_script(lua_limits.CAPACITY)
 
     async def hit(self, subject: str, limit: int, window: float = 60.0, n: int = 1) -> RateDecision:
         """Count ``n`` job submissions of ``subject`` unless that would make more than

@@ -1,7 +1,7 @@
 """The store's room: storage reserved by queued and running jobs against Redis's ``maxmemory``.
 
 Before a job is accepted, its estimated bytes (store/estimate.py) are reserved in one atomic
-step (``lua.RESERVE``): it fits while ``used_memory`` + the reservations of the jobs still
+step (``lua_limits.RESERVE``): it fits while ``used_memory`` + the reservations of the jobs still
 queued or running + its estimate stay within ``maxmemory`` minus a margin (for the broker's
 messages, the indexes and the job hashes). A reservation ends with its job (the worker frees
 it when the job ends, the API when it cancels a queued job or deletes one; the script drops
@@ -19,7 +19,7 @@ from typing import Any, cast
 
 import redis.asyncio as aioredis
 
-from store import lua
+from store import lua, lua_limits
 from store.jobs import delete_call
 from store.keys import FINAL, PREFIX, RESERVED_KEY, status_index
 
@@ -41,7 +41,7 @@ class Room:
 class AsyncCapacity:
     def __init__(self, client: aioredis.Redis, margin: int) -> None:
         self.redis, self.margin = client, margin
-        self._reserve = client.register_script(lua.RESERVE)
+        self._reserve = client.register_script(lua_limits.RESERVE)
         self._delete = client.register_script(lua.DELETE)
 
     async def reserve(self, job_ids: Sequence[str], sizes: Sequence[int]) -> Room:

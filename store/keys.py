@@ -27,10 +27,11 @@ With auth on, an owner's job and sweep ids also sit in ``initlab:owner:{owner}:j
 ``...:sweeps`` (sorted like the indexes below; a listing by status intersects the owner's with
 the status index, ``lua.INTERSECT``). Limits per subject (an owner, or ``ip:{address}`` with
 auth off): ``initlab:limit:{subject}:submissions``, the times of the last window's submissions
-(``lua.RATE``), and ``...:active``, ids that may still be queued or running (``lua.ADMIT``).
-The service-wide limit counts the queued and running indexes plus ``initlab:limit:pending``,
-ids admitted whose job is not stored yet (``lua.CAPACITY``). Storage: ``initlab:store:reserved``
-holds each queued or running job's estimated bytes (``lua.RESERVE``, store/capacity.py).
+(``lua_limits.RATE``), and ``...:active``, ids that may still be queued or running
+(``lua_limits.ADMIT``). The service-wide limit counts the queued and running indexes plus
+``initlab:limit:pending``, ids admitted whose job is not stored yet (``lua_limits.CAPACITY``).
+Storage: ``initlab:store:reserved`` holds each queued or running job's estimated bytes
+(``lua_limits.RESERVE``, store/capacity.py).
 
 Queues (store/lanes.py): the Celery queues are Redis lists named ``{CELERY_QUEUE}.{lane}.{share}``;
 ``initlab:queue:{list}:pushed`` counts the tasks ever pushed on one, and a queued job's hash
@@ -101,7 +102,7 @@ def active_key(subject: str) -> str:
 
 
 PENDING_KEY = f"{PREFIX}:limit:pending"  # admitted by the service-wide limit, not yet stored
-# job id -> "bytes:time": the storage queued and running jobs may still write (lua.RESERVE)
+# job id -> "bytes:time": the storage queued and running jobs may still write (lua_limits.RESERVE)
 RESERVED_KEY = f"{PREFIX}:store:reserved"
 
 

@@ -1,5 +1,6 @@
-"""Lua scripts of the job store, each one atomic step (key names in store/jobs.py): on one
-job (read, transition, append, tick, reuse, delete), or on a listing or a limit's counters.
+"""Lua scripts of the job store, each one atomic step (key names in store/keys.py): on one
+job (read, transition, append, tick, reuse, delete), or on a listing. The limits' scripts are
+in store/lua_limits.py.
 
 On a full store (``maxmemory`` reached, ``noeviction``) Redis refuses a script's first write
 that may grow memory; a script flagged ``allow-oom`` (:data:`ALLOW_OOM`) runs whole. Those that
@@ -12,7 +13,7 @@ checked by an API on another machine compare on one clock.
 
 ALLOW_OOM = "#!lua flags=allow-oom\n"
 
-_NOW = """
+NOW = """
 local function now()
   local t = redis.call('TIME')
   return tonumber(t[1]) + tonumber(t[2]) / 1e6
@@ -24,7 +25,7 @@ end
 # The reaper's check (worker/reaper.py): with a grace, a running job silent for longer fails.
 READ_JOB = (
     ALLOW_OOM
-    + _NOW
+    + NOW
     + """
 if ARGV[2] ~= '' and redis.call('HGET', KEYS[1], 'status') == 'running' then
   local beat = tonumber(redis.call('HGET', KEYS[1], 'heartbeat') or '0')
@@ -51,7 +52,7 @@ return {status, redis.call('XRANGE', KEYS[2], ARGV[1], ARGV[2], 'COUNT', ARGV[3]
 # Returns {applied (0/1), status before ('' if the job is gone)}.
 TRANSITION = (
     ALLOW_OOM
-    + _NOW
+    + NOW
     + """
 local status = redis.call('HGET', KEYS[1], 'status')
 if not status then return {0, ''} end
@@ -81,7 +82,7 @@ return {0, status}
 # and its fields (iteration, progress) are written only when the stream gets past the
 # iteration the hash holds, so a rerun or a duplicate run never moves them back.
 APPEND = (
-    _NOW
+    NOW
     + """
 local status = redis.call('HGET', KEYS[1], 'status')
 if status ~= 'running' then return status or '' end
@@ -118,7 +119,7 @@ return status
 # Returns {status ('' if gone), cancel flag set (0/1)}.
 TICK = (
     ALLOW_OOM
-    + _NOW
+    + NOW
     + """
 local status = redis.call('HGET', KEYS[1], 'status')
 if status == 'running' and ARGV[1] == '1' then
@@ -180,77 +181,6 @@ if want == 0 then return n end
 return found
 """
 
-# KEYS: a subject's submission times (sorted set)
-# ARGV: the limit, the window in seconds, then a unique member per job submitted
-# A sliding window on the server's clock: admits the n jobs while at most the limit would
-# have been admitted in the last window. Returns {admitted (0/1), count, seconds until enough
-# slots free (string)}; n over the limit never fits ('inf').
-RATE = (
-    _NOW
-    + """
-local t, window, limit = now(), tonumber(ARGV[2]), tonumber(ARGV[1])
-local n = #ARGV - 2
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', t - window)
-local count = redis.call('ZCARD', KEYS[1])
-if n > limit then return {0, count, 'inf'} end
-if count + n > limit then
-  local freeing = redis.call('ZRANGE', KEYS[1], count + n - limit - 1, count + n - limit - 1,
-                             'WITHSCORES')
-  return {0, count, tostring(tonumber(freeing[2]) + window - t)}
-end
-for i = 3, #ARGV do redis.call('ZADD', KEYS[1], t, ARGV[i]) end
-redis.call('EXPIRE', KEYS[1], math.ceil(window) + 1)
-return {1, count + n, '0'}
-"""
-)
-
-# KEYS: the queued index, the running index, the pending ids (sorted set, score = admitted)
-# ARGV: the limit, seconds an id may stay pending, then the new job ids
-# The service-wide limit: queued + running + pending (admitted, not yet stored) jobs. Admits
-# all the new ids as pending or none, in one step, so concurrent submissions on any number of
-# API processes never pass it together. Returns {admitted (0/1), active count}.
-CAPACITY = (
-    _NOW
-    + """
-local t = now()
-redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', t - tonumber(ARGV[2]))
-local active = 0
-for k = 1, 3 do active = active + redis.call('ZCARD', KEYS[k]) end
-local n = #ARGV - 2
-if active + n > tonumber(ARGV[1]) then return {0, active} end
-for i = 3, #ARGV do redis.call('ZADD', KEYS[3], t, ARGV[i]) end
-redis.call('EXPIRE', KEYS[3], math.ceil(tonumber(ARGV[2])) + 1)
-return {1, active + n}
-"""
-)
-
-# KEYS: a subject's active job ids (sorted set, score = when admitted)
-# ARGV: the limit, the job hash key prefix, the cancel flag's suffix, seconds a reserved id may
-#       go without its hash, the set's idle expiry, then the new job ids
-# First drops the ids whose job has ended, or whose hash is gone: deleted (its cancel flag
-# stays), expired, or a reservation never used; then admits all the new ids or none. The job
-# keys are read by name (prefix + id + suffix): like the store, this assumes one Redis.
-ADMIT = (
-    _NOW
-    + """
-local t = now()
-local members = redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES')
-for i = 1, #members, 2 do
-  local id = members[i]
-  local status = redis.call('HGET', ARGV[2] .. id, 'status')
-  local ended = status and status ~= 'queued' and status ~= 'running'
-  local gone = not status and (t - tonumber(members[i + 1]) > tonumber(ARGV[4])
-    or redis.call('EXISTS', ARGV[2] .. id .. ARGV[3]) == 1)
-  if ended or gone then redis.call('ZREM', KEYS[1], id) end
-end
-local count = redis.call('ZCARD', KEYS[1])
-if count + #ARGV - 5 > tonumber(ARGV[1]) then return {0, count} end
-for i = 6, #ARGV do redis.call('ZADD', KEYS[1], t, ARGV[i]) end
-redis.call('EXPIRE', KEYS[1], ARGV[5])
-return {1, count + #ARGV - 5}
-"""
-)
-
 # KEYS: the queue's list, its pushed counter, the job hash
 # ARGV: the task message
 # Pushes the task and notes on the job where (store/lanes.py reads its place from them).
@@ -285,43 +215,5 @@ CANCEL = (
     + """
 redis.call('SET', KEYS[1], 1, 'EXAT', ARGV[1])
 return 1
-"""
-)
-
-# KEYS: the reservations hash (job id -> "bytes:time admitted")
-# ARGV: bytes kept free below maxmemory, the job hash key prefix, seconds a reservation may go
-#       without its job's hash, then (job id, bytes) pairs
-# Drops the reservations of jobs that ended or are gone, then admits every pair or none:
-# while Redis's used_memory + what running and queued jobs may still write + the new jobs'
-# estimate stays within maxmemory - the margin. Returns {admitted (0/1), used_memory,
-# reserved (after), maxmemory (0: no limit), bytes asked}.
-RESERVE = (
-    _NOW
-    + """
-local t = now()
-local info = redis.call('INFO', 'memory')
-local used = tonumber(string.match(info, 'used_memory:(%d+)'))
-local max = tonumber(string.match(info, 'maxmemory:(%d+)'))
-local held = redis.call('HGETALL', KEYS[1])
-local reserved = 0
-for i = 1, #held, 2 do
-  local bytes, at = string.match(held[i + 1], '^(%d+):(.+)$')
-  local status = redis.call('HGET', ARGV[2] .. held[i], 'status')
-  local active = status == 'queued' or status == 'running'
-  if active or (not status and t - tonumber(at) < tonumber(ARGV[3])) then
-    reserved = reserved + tonumber(bytes)
-  else
-    redis.call('HDEL', KEYS[1], held[i])
-  end
-end
-local want = 0
-for i = 5, #ARGV, 2 do want = want + tonumber(ARGV[i]) end
-if max > 0 and used + reserved + want > max - tonumber(ARGV[1]) then
-  return {0, used, reserved, max, want}
-end
-for i = 4, #ARGV, 2 do
-  redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1] .. ':' .. string.format('%.3f', t))
-end
-return {1, used, reserved + want, max, want}
 """
 )
