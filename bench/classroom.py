@@ -54,6 +54,7 @@ class Class:
     def __init__(self, redis_url: str, keep: bool) -> None:
         self.redis = redis.Redis.from_url(redis_url)
         self.keep = keep
+        self.refused = 0  # 507: the store was full and the submission was refused
         self.times: list[float] = []
         self.bytes: list[int] = []
         self.job_bytes: list[int] = []
@@ -73,6 +74,9 @@ async def play(http: httpx.AsyncClient, seed: int, room: Class, sample: bool) ->
     body = {"preset": "playground", "training": {"seed": seed}, "force": True}
     response = await http.post("/v1/jobs", json=body)
     received = response.num_bytes_downloaded
+    if response.status_code == 507:  # the full-store policy refused it: counted, not an error
+        room.refused += 1
+        return None
     if response.status_code != 202:
         room.errors.append(f"POST /v1/jobs {response.status_code}: {response.text[:200]}")
         return None
@@ -176,7 +180,8 @@ async def run_class(url: str, room: Class, args: argparse.Namespace) -> dict[str
     await watcher
     async with httpx.AsyncClient(base_url=url, timeout=10) as http:
         ready = (await http.get("/readyz")).json()
-    return {"idle": idle_times, "peak": peak[0], "wall": wall, "ready": ready}
+        stored = (await http.get("/v1/jobs", params={"limit": 1})).json()["count"]
+    return {"idle": idle_times, "peak": peak[0], "wall": wall, "ready": ready, "stored": stored}
 
 
 def main() -> int:
@@ -186,12 +191,22 @@ def main() -> int:
     parser.add_argument("--sweepers", type=int, default=2)
     parser.add_argument("--idle", type=int, default=5, help="idle playground jobs")
     parser.add_argument("--keep", action="store_true", help="do not delete measured jobs")
+    parser.add_argument("--maxmemory", default=None, help="the stack's Redis limit, e.g. 128mb")
+    parser.add_argument("--policy", default="refuse", choices=["refuse", "expire_finished"],
+                        help="STORE_FULL_POLICY of the stack")  # fmt: skip
     args = parser.parse_args()
     print(f"bench.classroom  {time.strftime('%Y-%m-%d %H:%M')}  python {platform.python_version()}")
     load = os.getloadavg()[0]
     with (
         tempfile.TemporaryDirectory(prefix="initlab-bench-") as tmp,
-        launch.service_stack(QUEUE, Path(tmp), lanes=True, LOG_LEVEL="WARNING") as stack,
+        launch.service_stack(
+            QUEUE,
+            Path(tmp),
+            lanes=True,
+            maxmemory=args.maxmemory,
+            LOG_LEVEL="WARNING",
+            STORE_FULL_POLICY=args.policy,
+        ) as stack,  # fmt: skip
     ):
         room = Class(stack.redis.url, args.keep)
         r = asyncio.run(run_class(stack.api.url, room, args))
@@ -230,10 +245,14 @@ def report(args: argparse.Namespace, room: Class, r: dict[str, Any], load: float
         ("MNIST sweeps ended (their jobs)", f"{room.sweeps} ({room.sweep_jobs})"),
         ("errors", str(len(room.errors))),
     ]
-    store = {k: v for k, v in r["ready"].items() if k not in ("status", "redis")}
-    rows.append(
-        ("full-store policy (/readyz)", str(store) if store else "n/a (not on this branch)")
-    )
+    store = r["ready"].get("store") or {}
+    policy = f"{args.policy}, maxmemory {args.maxmemory or 'the default'}"
+    rows += [
+        ("full-store policy", policy),
+        ("submissions refused (507)", str(room.refused)),
+        ("jobs in the store at the end (listed)", str(r["stored"])),
+        ("store at the end (/readyz)", ", ".join(f"{k} {v / mb:.0f} MB" for k, v in store.items())),
+    ]
     print("| what | value |\n|---|---|")
     for what, value in rows:
         print(f"| {what} | {value} |")
