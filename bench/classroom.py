@@ -86,13 +86,13 @@ async def play(http: httpx.AsyncClient, seed: int, room: Class, sample: bool) ->
         if stream.status_code != 200:
             room.errors.append(f"GET events {stream.status_code}")
             return None
-        async for chunk in stream.aiter_raw():
-            received += len(chunk)
+        async for chunk in stream.aiter_bytes():  # decoded: the stream may be compressed
             tail = (tail + chunk)[-4096:]
             if b"event: end" in tail:
                 ended = tail[tail.index(b"event: end") :]
                 if b"\n\n" in ended or b"\r\n\r\n" in ended:
                     break
+        received += stream.num_bytes_downloaded  # as sent: compressed when it was
     seconds = time.perf_counter() - start
     if ended is None or b'"succeeded"' not in ended:
         said = ended[:120].decode(errors="replace") if ended else "without an end event"
@@ -129,14 +129,22 @@ async def sweeper(url: str, user: int, room: Class, deadline: float) -> None:
         while time.monotonic() < deadline:
             try:
                 response = await http.post("/v1/sweeps", json={**SWEEP, "force": True})
+                if response.status_code == 507:  # the store is full: try again later
+                    room.refused += 1
+                    await asyncio.sleep(5)
+                    continue
                 if response.status_code != 202:
                     room.errors.append(f"POST /v1/sweeps {response.status_code}")
                     return
                 sweep = response.json()
-                while (view := (await http.get(f"/v1/sweeps/{sweep['id']}")).json())["status"] in (
-                    "queued",
-                    "running",
-                ):
+                while True:
+                    read = await http.get(f"/v1/sweeps/{sweep['id']}")
+                    if read.status_code != 200:
+                        room.errors.append(f"GET /v1/sweeps {read.status_code}: {read.text[:200]}")
+                        return
+                    view = read.json()
+                    if view["status"] not in ("queued", "running"):
+                        break
                     if time.monotonic() > deadline + DRAIN_SECONDS:
                         break
                     await asyncio.sleep(2)
