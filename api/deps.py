@@ -11,7 +11,8 @@ from pydantic import ValidationError
 
 from api.auth import Principal, check_shared, require_key, require_reader
 from api.errors import body_error
-from engine.spec import ExperimentSpec, SpecRequest, resolve
+from engine.experiment import ExperimentSpec
+from engine.spec import SpecRequest, resolve
 from store.async_store import AsyncJobStore
 from store.ids import JOB_ID, is_job_id
 from store.jobs import Job

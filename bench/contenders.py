@@ -15,8 +15,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from engine.experiment import ExperimentSpec
 from engine.records import RecordBuilder
-from engine.spec import ExperimentSpec
 from engine.stats import histogram
 from engine.train import Training
 

@@ -15,8 +15,9 @@ from typing import Any, BinaryIO
 import orjson
 from pydantic import ValidationError
 
+from engine.experiment import ExperimentSpec
 from engine.presets import PRESETS
-from engine.spec import ExperimentSpec, deep_merge, nested, resolve
+from engine.spec import deep_merge, nested, resolve
 
 
 def parse_assignment(text: str) -> dict[str, Any]:

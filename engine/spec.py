@@ -2,8 +2,8 @@
 
 Every section is optional; the defaults are the article's playground (figure 1,
 "appropriate"). With ``preset``, the preset is the base and given fields override it.
-The resolved form and its sections live in ``engine.experiment``; the names the API
-imports beside ``resolve`` are re-exported here (``__all__``).
+The resolved form and its sections live in ``engine.experiment``, the names of datasets,
+activations and optimizers in ``engine.vocabulary``.
 """
 
 from __future__ import annotations
@@ -13,25 +13,10 @@ from typing import Any
 from pydantic import ConfigDict, field_validator
 
 from engine.experiment import (
-    MAX_ITERATIONS,
-    DatasetSpec,
     ExperimentSpec,
     Section,
 )
 from engine.presets import PRESETS, preset_spec
-from engine.vocabulary import DATASETS_2D, DATASETS_IMAGE
-
-__all__ = [
-    "DATASETS_2D",
-    "DATASETS_IMAGE",
-    "MAX_ITERATIONS",
-    "DatasetSpec",
-    "ExperimentSpec",
-    "SpecRequest",
-    "deep_merge",
-    "nested",
-    "resolve",
-]
 
 
 class SpecRequest(Section):

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import itertools
 
-from engine.spec import ExperimentSpec
+from engine.experiment import ExperimentSpec
 
 JOB_HASH = 8_000  # the job's hash: its spec, summary, timestamps
 KEY_OVERHEAD = 1_000  # per key and per stream node, Redis's own bookkeeping

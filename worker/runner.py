@@ -20,7 +20,7 @@ from typing import Any, Protocol, TypeVar
 import redis
 from celery.exceptions import SoftTimeLimitExceeded
 
-from engine.spec import ExperimentSpec
+from engine.experiment import ExperimentSpec
 from engine.train import Training
 from store.codec import dumps
 from store.jobs import Job

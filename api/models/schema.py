@@ -11,8 +11,8 @@ from pydantic import BaseModel, TypeAdapter
 from pydantic import ValidationError as PydanticValidationError
 from pydantic.json_schema import models_json_schema
 
+from engine.experiment import ExperimentSpec
 from engine.presets import PRESETS
-from engine.spec import ExperimentSpec
 from engine.sweep import MAX_VARIATIONS
 
 REF = "x-initlab-ref"

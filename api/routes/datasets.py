@@ -16,8 +16,9 @@ from api.deps import SettingsDep
 from api.errors import invalid
 from api.models import DatasetPublic, Message
 from engine.datasets import dataset_payload, load_dataset
+from engine.experiment import DatasetSpec
 from engine.mnist import IMAGE_SHAPE, images, load_mnist
-from engine.spec import DATASETS_2D, DATASETS_IMAGE, DatasetSpec
+from engine.vocabulary import DATASETS_2D, DATASETS_IMAGE
 from store.codec import dumps
 
 router = APIRouter(

@@ -18,7 +18,7 @@ from api.models import Message
 from api.numbers import Count
 from api.streams.hub import MB, Hub
 from api.streams.viewer import ready_replay, slices, viewer_body
-from engine.spec import MAX_ITERATIONS
+from engine.experiment import MAX_ITERATIONS
 
 router = APIRouter(prefix="/v1/jobs", tags=["events"], responses=AUTH_RESPONSES)
 

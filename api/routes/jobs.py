@@ -33,7 +33,7 @@ from api.models import (
 )
 from api.numbers import Count
 from api.services.submission import submit
-from engine.spec import DATASETS_IMAGE
+from engine.vocabulary import DATASETS_IMAGE
 from store.async_lanes import standing
 from store.codec import dumps, record_fields
 from store.ids import JOB_ID

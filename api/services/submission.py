@@ -7,7 +7,7 @@ from functools import partial
 from celery import Celery
 
 from api.limits import Quota
-from engine.spec import ExperimentSpec
+from engine.experiment import ExperimentSpec
 from store.async_store import AsyncJobStore
 from store.estimate import storage_bytes
 from store.ids import new_job_id

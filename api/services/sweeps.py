@@ -14,7 +14,8 @@ from api.errors import invalid, json_text
 from api.limits import Quota
 from api.models import Summary, SweepPublic, VariationPublic
 from api.services.submission import submit
-from engine.spec import ExperimentSpec, resolve
+from engine.experiment import ExperimentSpec
+from engine.spec import resolve
 from engine.sweep import SweepCreate, iterations_to_reach, over_budget, rank, variations
 from store.async_store import AsyncJobStore
 from store.async_sweeps import AsyncSweepStore, Sweep

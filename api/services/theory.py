@@ -20,7 +20,7 @@ from typing import Any
 
 from fastapi import HTTPException
 
-from engine.spec import ExperimentSpec
+from engine.experiment import ExperimentSpec
 from store.memory import cap_address_space, out_of_memory
 
 log = logging.getLogger("api.theory")

@@ -11,8 +11,7 @@ from fastapi.testclient import TestClient
 
 from api.main import create_app
 from engine.experiment import InitMethod
-from engine.spec import DATASETS_2D
-from engine.vocabulary import ActivationName, OptimizerName
+from engine.vocabulary import DATASETS_2D, ActivationName, OptimizerName
 from store.settings import Settings
 
 KEY = "k" * 20

@@ -17,7 +17,8 @@ import pytest
 from numpy.typing import NDArray
 
 from engine.datasets import Data, load_dataset
-from engine.spec import ExperimentSpec, resolve
+from engine.experiment import ExperimentSpec
+from engine.spec import resolve
 from engine.stats import unit_spread
 from engine.train import Training
 

@@ -3,8 +3,9 @@
 import pytest
 from pydantic import ValidationError
 
+from engine.experiment import ExperimentSpec
 from engine.presets import PRESETS
-from engine.spec import ExperimentSpec, resolve
+from engine.spec import resolve
 
 
 def locs(error: ValidationError) -> list[tuple]:

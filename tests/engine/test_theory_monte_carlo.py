@@ -16,7 +16,8 @@ from numpy.typing import NDArray
 
 from engine.activations import ACTIVATIONS
 from engine.datasets import load_dataset
-from engine.spec import ExperimentSpec, resolve
+from engine.experiment import ExperimentSpec
+from engine.spec import resolve
 from engine.theory import variance_report
 from engine.train import Training
 
