@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import orjson
 import redis
 
 from bench.jobs import pct
@@ -45,6 +46,7 @@ SWEEP = {
     "base": {"preset": "mnist"},
     "vary": {"init.method": ["zero", "uniform", "xavier", "standard_normal"]},
 }
+MAX_RESUMES = 20  # reconnections of one stream after a resume event
 DRAIN_SECONDS = 120.0  # at most this long after the deadline for the jobs in flight
 
 
@@ -54,6 +56,7 @@ class Class:
     def __init__(self, redis_url: str, keep: bool) -> None:
         self.redis = redis.Redis.from_url(redis_url)
         self.keep = keep
+        self.resumes = 0  # streams cut off as slow readers and resumed (not errors)
         self.refused = 0  # 507: the store was full and the submission was refused
         self.times: list[float] = []
         self.bytes: list[int] = []
@@ -81,21 +84,13 @@ async def play(http: httpx.AsyncClient, seed: int, room: Class, sample: bool) ->
         room.errors.append(f"POST /v1/jobs {response.status_code}: {response.text[:200]}")
         return None
     job_id = response.json()["id"]
-    ended, tail = None, b""
-    async with http.stream("GET", f"/v1/jobs/{job_id}/events") as stream:
-        if stream.status_code != 200:
-            room.errors.append(f"GET events {stream.status_code}")
-            return None
-        async for chunk in stream.aiter_bytes():  # decoded: the stream may be compressed
-            tail = (tail + chunk)[-4096:]
-            if b"event: end" in tail:
-                ended = tail[tail.index(b"event: end") :]
-                if b"\n\n" in ended or b"\r\n\r\n" in ended:
-                    break
-        received += stream.num_bytes_downloaded  # as sent: compressed when it was
+    ended, streamed = await follow(http, job_id, room)
+    if streamed is None:
+        return None
+    received += streamed
     seconds = time.perf_counter() - start
-    if ended is None or b'"succeeded"' not in ended:
-        said = ended[:120].decode(errors="replace") if ended else "without an end event"
+    if not ended.startswith(b"event: end") or b'"succeeded"' not in ended:
+        said = ended[:120].decode(errors="replace")
         room.errors.append(f"job {job_id} ended {said}")
         return None
     room.bytes.append(received)
@@ -104,6 +99,35 @@ async def play(http: httpx.AsyncClient, seed: int, room: Class, sample: bool) ->
     if not room.keep:
         await http.delete(f"/v1/jobs/{job_id}")
     return seconds
+
+
+Followed = tuple[bytes, int | None]
+
+
+async def follow(http: httpx.AsyncClient, job_id: str, room: Class) -> Followed:
+    """Read a job's events to its ``end`` event, reconnecting with ``Last-Event-ID`` after a
+    ``resume`` event as a browser's EventSource does: (the end event, or the stream's last
+    bytes when it did not end so; bytes as sent, None after an HTTP error)."""
+    received, last_id = 0, None
+    for _ in range(MAX_RESUMES + 1):
+        headers = {"Last-Event-ID": last_id} if last_id is not None else None
+        tail = b""
+        async with http.stream("GET", f"/v1/jobs/{job_id}/events", headers=headers) as stream:
+            if stream.status_code != 200:
+                room.errors.append(f"GET events {stream.status_code}")
+                return b"", None
+            async for chunk in stream.aiter_bytes():  # decoded: the stream may be compressed
+                tail = (tail + chunk)[-4096:]
+            received += stream.num_bytes_downloaded  # as sent: compressed when it was
+        if b"event: end" in tail:
+            return tail[tail.rindex(b"event: end") :], received
+        if b"event: resume" not in tail:
+            return tail[-200:], received
+        room.resumes += 1  # cut off as a slow reader: go on after the last record it got
+        data = tail[tail.rindex(b"event: resume") :].split(b"data: ", 1)[1].split(b"\n", 1)[0]
+        after = orjson.loads(data)["after"]
+        last_id = None if after is None else str(after)
+    return b"resumed too often", received
 
 
 async def page_user(url: str, user: int, room: Class, deadline: float) -> None:
@@ -252,6 +276,7 @@ def report(args: argparse.Namespace, room: Class, r: dict[str, Any], load: float
         ("peak Redis used_memory", f"{r['peak'] / mb:.0f} MB"),
         ("MNIST sweeps ended (their jobs)", f"{room.sweeps} ({room.sweep_jobs})"),
         ("errors", str(len(room.errors))),
+        ("streams resumed after a resume event", str(room.resumes)),
     ]
     store = r["ready"].get("store") or {}
     policy = f"{args.policy}, maxmemory {args.maxmemory or 'the default'}"

@@ -218,12 +218,25 @@ class AsyncJobStore:
         self, job_id: str, after: int | None, block_ms: int | None, count: int = 500
     ) -> list[tuple[int, bytes]]:
         """Records after iteration ``after`` (all if None), waiting up to ``block_ms``."""
-        key = Keys(job_id).records
-        start = "0-0" if after is None else stream_id(after)
-        reply = cast(Any, await self.redis.xread({key: start}, count=count, block=block_ms))
-        if not reply:
-            return []
-        return [(iteration_of(entry_id), entry_json(fields)) for entry_id, fields in reply[0][1]]
+        return (await self.read_many_after({job_id: after}, block_ms, count)).get(job_id, [])
+
+    async def read_many_after(
+        self, starts: dict[str, int | None], block_ms: int | None = None, count: int = 500
+    ) -> dict[str, list[tuple[int, bytes]]]:
+        """Records of several jobs in one XREAD: for each job id, up to ``count`` after its
+        iteration (all if None); waits up to ``block_ms`` until one of them has any."""
+        keys = {Keys(job_id).records: job_id for job_id in starts}
+        streams: dict[Any, Any] = {
+            key: "0-0" if after is None else stream_id(after)
+            for key, after in zip(keys, starts.values(), strict=True)
+        }
+        reply = cast(Any, await self.redis.xread(streams, count=count, block=block_ms))
+        return {
+            keys[key.decode() if isinstance(key, bytes) else key]: [
+                (iteration_of(entry_id), entry_json(fields)) for entry_id, fields in entries
+            ]
+            for key, entries in reply or []
+        }
 
     async def parameters(
         self, job_id: str, iteration: int | None

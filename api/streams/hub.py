@@ -1,45 +1,23 @@
-"""The feeds of one API process: one follower per live job, an LRU of finished jobs' feeds.
+"""The feeds of one API process: the live jobs' feeds, an LRU of finished jobs' feeds.
 
-A live job's follower is one task looping over one ``XREAD BLOCK`` on the job's records (and
-one read of the job per turn for its status), for every viewer of the job in this process. A
-finished job's feed is read from Redis once, kept (bounded in MB, least recently used dropped
-first) and shared: its records never change.
+Every live job's feed is filled by the process's one follower (api/streams/follower.py), for
+every viewer of the job in this process. A finished job's feed is read from Redis once, kept
+(bounded in MB, least recently used dropped first) and shared: its records never change.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 from collections import OrderedDict
 
-import redis.exceptions
-
-from api.errors import unavailable
-from api.streams.feed import START, Feed, sse, status_event
+from api.streams.events import BATCH, REDIS_DOWN, end_event, error_event, job_status, read_from
+from api.streams.feed import Feed
+from api.streams.follower import Follower
 from store.async_store import AsyncJobStore
-from store.codec import dumps
 from store.jobs import Job
 
-BATCH = 500  # records per read
-LINGER_SECONDS = 5.0  # a follower with no viewer for this long stops
 MB = 1024 * 1024
-REDIS_DOWN = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
-
-
-def end_event(job: Job | None) -> bytes:
-    if job is None:
-        return sse("end", b'{"status":null,"reason":"deleted"}')
-    return sse("end", dumps({"status": job.status}))
-
-
-def error_event(exc: Exception) -> bytes:
-    """The store went away: what the client may know (Redis's own message goes to the log)."""
-    return sse("error", dumps(unavailable("job store", exc)))
-
-
-def job_status(job: Job) -> bytes:
-    return status_event(job.status, job.progress, job.iteration)
 
 
 class Hub:
@@ -55,7 +33,7 @@ class Hub:
         self.live: dict[str, Feed] = {}
         self.finished: OrderedDict[str, Feed] = OrderedDict()
         self._building: dict[str, asyncio.Task[Feed]] = {}
-        self._followers: set[asyncio.Task[None]] = set()
+        self.follower = Follower(store, block_ms, self._followed)
 
     def cached(self, job_id: str) -> Feed | None:
         """A finished job's kept feed, if this process has it."""
@@ -73,9 +51,7 @@ class Hub:
             return live
         if not job.final:
             live = self.live[job.id] = Feed(job.id, self.live_bytes)
-            task = asyncio.create_task(self._follow(live, job))
-            self._followers.add(task)
-            task.add_done_callback(self._followers.discard)
+            self.follower.add(live, job)
             return live
         if job.id not in self._building:  # the first viewer reads it; the others wait for it
             self._building[job.id] = asyncio.create_task(self._replay(job))
@@ -127,50 +103,15 @@ class Hub:
             _, dropped = self.finished.popitem(last=False)
             total -= dropped.size
 
-    async def _follow(self, feed: Feed, job: Job | None) -> None:
-        """Follow a live job for every viewer of this process, until it ends (or none watch)."""
-        idle_since = time.monotonic()
-        sent_status = None
-        try:
-            while job is not None:
-                if job.status != sent_status:
-                    feed.add_status(job_status(job))
-                    sent_status = job.status
-                # a final status is read before the records: every record is written by then
-                wait = None if job.final else self.block_ms
-                entries = await self.store.read_after(job.id, read_from(feed.last), wait, BATCH)
-                for iteration, raw in entries:
-                    feed.add_record(iteration, raw)
-                if job.final and len(entries) < BATCH:
-                    feed.end(end_event(job))
-                    break
-                now = time.monotonic()
-                if entries:
-                    feed.wake()
-                if feed.viewers:
-                    idle_since = now
-                elif now - idle_since > LINGER_SECONDS:
-                    return
-                job = await self.store.get(job.id)
-            else:
-                feed.end(end_event(None))
-        except REDIS_DOWN as exc:
-            feed.end(error_event(exc), failed=True)
-        except asyncio.CancelledError:
-            feed.end(error_event(RuntimeError("the API is stopping")), failed=True)
-            raise
-        finally:
-            if self.live.get(feed.job_id) is feed:
-                del self.live[feed.job_id]
-            self._keep(feed)
+    def _followed(self, feed: Feed) -> None:
+        """A live feed the follower let go of: no longer live; kept when complete."""
+        if self.live.get(feed.job_id) is feed:
+            del self.live[feed.job_id]
+        self._keep(feed)
 
     async def close(self) -> None:
-        for task in list(self._followers) + list(self._building.values()):
+        await self.follower.close()
+        for task in list(self._building.values()):
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
-
-
-def read_from(last: int) -> int | None:
-    """The ``after`` of a Redis read following iteration ``last`` (None: from the first)."""
-    return None if last == START else last

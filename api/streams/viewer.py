@@ -13,8 +13,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 
 from api.encodings import StreamCoder
+from api.streams.events import BATCH, REDIS_DOWN, end_event, error_event, job_status, read_from
 from api.streams.feed import PING, START, Feed, sse
-from api.streams.hub import BATCH, REDIS_DOWN, Hub, end_event, error_event, job_status, read_from
+from api.streams.hub import Hub
 from store.codec import dumps
 from store.jobs import Job
 

@@ -27,15 +27,15 @@ LAG = 1 << 20
 
 
 class CountingStore(AsyncJobStore):
-    """The store, counting its record reads."""
+    """The store, counting its record reads (XREADs)."""
 
     reads = 0
 
-    async def read_after(
-        self, job_id: str, after: int | None, block_ms: int | None, count: int = 500
-    ) -> list[tuple[int, bytes]]:
+    async def read_many_after(
+        self, starts: dict[str, int | None], block_ms: int | None = None, count: int = 500
+    ) -> dict[str, list[tuple[int, bytes]]]:
         self.reads += 1
-        return await super().read_after(job_id, after, block_ms, count)
+        return await super().read_many_after(starts, block_ms, count)
 
 
 @pytest.fixture
@@ -161,6 +161,32 @@ async def test_a_live_feed_is_followed_once_and_ends_when_the_job_is_deleted(
         got = events(body)
         assert [i for e, i, _ in got if e == "record"] == ["0", "1"]
         assert got[-1] == ("end", None, {"status": None, "reason": "deleted"})
+    assert not hub.live
+
+
+@pytest.mark.anyio
+async def test_every_live_job_of_a_process_is_followed_by_one_read_loop(
+    redis_db: str, astore: CountingStore
+) -> None:
+    store = JobStore.from_url(redis_db)
+    jobs = [running(store) for _ in range(12)]  # three times the pool of ``astore``
+    hub = hub_of(astore)
+    viewers = []
+    for job in jobs:
+        live = await read(astore, job.id)
+        viewers += [asyncio.create_task(body_of(hub, live)) for _ in range(2)]
+    await asyncio.sleep(0.2)
+    assert len(hub.live) == len(jobs)
+    reads = astore.reads
+    await asyncio.sleep(0.5)
+    assert astore.reads - reads <= 0.5 / (BLOCK_MS / 1000) + 2  # one XREAD for all twelve
+    for k, job in enumerate(jobs):
+        append(store, job, range(k + 1))
+        store.finish(job.id, "succeeded", summary={})
+    for k, body in enumerate(await asyncio.gather(*viewers)):
+        got = events(body)
+        assert [i for e, i, _ in got if e == "record"] == [str(i) for i in range(k // 2 + 1)]
+        assert got[-1] == ("end", None, {"status": "succeeded"})
     assert not hub.live
 
 
