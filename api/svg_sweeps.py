@@ -3,7 +3,8 @@ trainable-depth map (accuracy over weight variance x depth, theory's 6 xi_c draw
 
 Pure functions of plain lists; rows run along the sweep's first varied field, columns along
 its second. A cell with no value (a job not ended, diverged, or deleted) is drawn blank.
-Artists a test must find carry an SVG id (``gid``): ``map`` (the axes), ``cells``, ``curve``.
+Artists a test must find carry an SVG id (``gid``): ``map`` (the axes), ``cells``,
+``value_{i}_{j}`` (a cell's number), ``curve``.
 """
 
 from __future__ import annotations
@@ -25,9 +26,7 @@ def _masked(values: Grid) -> np.ma.MaskedArray:  # type: ignore[type-arg]
 
 
 def _colour_map() -> matplotlib.colors.Colormap:
-    cmap = matplotlib.colormaps["viridis"].copy()
-    cmap.set_bad("#eeeeee")
-    return cmap
+    return matplotlib.colormaps["viridis"].with_extremes(bad="#eeeeee")
 
 
 def heatmap_svg(
@@ -51,7 +50,8 @@ def heatmap_svg(
         for (i, j), value in np.ndenumerate(z.filled(math.nan)):
             text = "n/a" if math.isnan(value) else f"{value:.3g}"
             colour = "white" if not math.isnan(value) and value < middle else INK
-            ax.text(j + 0.5, i + 0.5, text, ha="center", va="center", fontsize=8, color=colour)
+            ax.text(j + 0.5, i + 0.5, text, ha="center", va="center", fontsize=8, color=colour,
+                    gid=f"value_{i}_{j}")  # fmt: skip
         ax.set_xticks([j + 0.5 for j in range(len(x_labels))], x_labels, rotation=30,
                       ha="right")  # fmt: skip
         ax.set_yticks([i + 0.5 for i in range(len(y_labels))], y_labels)

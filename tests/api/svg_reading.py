@@ -66,3 +66,22 @@ def axis_map(axes: ET.Element, axis: str) -> Callable[[float], float]:
     residual = np.abs(np.polyval([slope, offset], pixels) - values).max()
     assert residual < 1e-3 * (max(values) - min(values)), "ticks not on one linear scale"
     return lambda pixel: float(slope * pixel + offset)
+
+
+def ticks(axes: ET.Element, axis: str) -> dict[str, float]:
+    """label -> pixel position of each tick of ``axis`` of the axes group."""
+    found = {}
+    for tick in axes.iter(f"{NS}g"):
+        if re.fullmatch(f"{axis}tick_\\d+", tick.get("id", "")):
+            [mark, *_] = tick.iter(f"{NS}use")
+            found[text_of(tick)] = float(mark.get(axis, "nan"))
+    return found
+
+
+def placed_texts(root: ET.Element, pattern: str) -> list[tuple[str, float, float]]:
+    """(text, x, y) of every text whose group's id matches ``pattern``."""
+    out = []
+    for gid in ids_like(root, pattern):
+        [t] = group(root, gid).iter(f"{NS}text")
+        out.append((text_of(t), float(t.get("x", "nan")), float(t.get("y", "nan"))))
+    return out
