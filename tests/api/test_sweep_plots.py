@@ -17,6 +17,7 @@ from tests.api.svg_reading import (
     group,
     ids_like,
     marker_points,
+    path_points,
     placed_texts,
     svg,
     text_of,
@@ -123,6 +124,10 @@ def test_the_spectra_have_a_panel_per_variation_with_a_bar_per_bin(
     for k in range(4):
         assert len(ids_like(root, rf"bar{k}_\d+")) == 40  # the preset's bins
     assert not ids_like(root, r"bar4_\d+")
+    # a row per distribution, a column per depth: panel 2 sits under panel 0, 1 beside it
+    corner = {k: min(path_points(group(root, f"bar{k}_0"))) for k in range(4)}
+    assert corner[2][0] == pytest.approx(corner[0][0], abs=0.5) and corner[2][1] > corner[0][1]
+    assert corner[1][0] > corner[0][0] + 50 and corner[1][1] == pytest.approx(corner[0][1], abs=20)
     text = text_of(root)
     assert "normal, 3 x 16" in text and "orthogonal, 5 x 16" in text
 
