@@ -15,8 +15,9 @@ from fastapi import APIRouter, HTTPException
 from fastapi.responses import FileResponse
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
-EMBED_VIEWS = ("cost", "boundary", "histograms", "network", "phase", "decay", "spectrum",
-               "heatmap", "depth", "spectra")  # fmt: skip
+JOB_EMBED_VIEWS = ("cost", "boundary", "histograms", "network", "phase", "decay", "spectrum")
+SWEEP_EMBED_VIEWS = ("heatmap", "depth", "spectra")  # ?sweep=ID: sweeps have no share links
+EMBED_VIEWS = JOB_EMBED_VIEWS + SWEEP_EMBED_VIEWS
 MEDIA_TYPES = {
     ".js": "text/javascript",
     ".css": "text/css",
