@@ -29,6 +29,15 @@ HistogramField = Literal[
 ]
 
 
+def svg_responses(missing: str, unchanged: str) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI responses of a plot route: the image, a 404 saying ``missing``, a 304."""
+    return {
+        200: {"content": {SVG: {"schema": {"type": "string"}}}, "description": "an SVG image"},
+        404: {"model": Message, "description": missing},
+        304: {"description": unchanged},
+    }
+
+
 def _title(job: Job, iteration: int | None = None) -> str:
     spec = job.spec
     parts = [spec["init"]["method"], spec["dataset"]["name"], spec["model"]["activation"]]
@@ -149,14 +158,10 @@ async def _signal(job: Job, store: AsyncJobStore, iteration: int | None, name: s
     "/{job_id}/plots/{name}.svg",
     operation_id="getJobPlot",
     response_class=Response,
-    responses={
-        200: {
-            "content": {SVG: {"schema": {"type": "string"}}},
-            "description": "an SVG image",
-        },
-        404: {"model": Message, "description": "no such job, plot, or nothing to draw yet"},
-        304: {"description": "a finished job's plot, unchanged since the ETag given"},
-    },
+    responses=svg_responses(
+        missing="no such job, plot, or nothing to draw yet",
+        unchanged="a finished job's plot, unchanged since the ETag given",
+    ),
 )
 async def read_plot(
     request: Request,

@@ -9,8 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from api import caching
 from api.auth import AUTH_RESPONSES, require_key
 from api.deps import CallerDep
-from api.models import Message
-from api.routes.plots import SVG
+from api.routes.plots import SVG, svg_responses
 from api.routes.sweeps import SweepDep, SweepStoreDep
 from api.services import sweep_plots
 from api.services.sweep_plots import SWEEP_PLOTS, Metric
@@ -25,11 +24,10 @@ router = APIRouter(
     "/{sweep_id}/plots/{name}.svg",
     operation_id="getSweepPlot",
     response_class=Response,
-    responses={
-        200: {"content": {SVG: {"schema": {"type": "string"}}}, "description": "an SVG image"},
-        404: {"model": Message, "description": "no such sweep, or it cannot give this figure"},
-        304: {"description": "every job of the sweep had ended: unchanged since the ETag given"},
-    },
+    responses=svg_responses(
+        missing="no such sweep, or it cannot give this figure",
+        unchanged="every job of the sweep had ended: unchanged since the ETag given",
+    ),
 )
 async def read_sweep_plot(
     request: Request,
