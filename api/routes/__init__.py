@@ -13,10 +13,12 @@ from api.routes import (
     plots,
     share,
     signal,
+    sweep_plots,
     sweeps,
 )  # fmt: skip
 
 api_router = APIRouter()
 # pages last: it ends with a catch-all for static files
-for module in (jobs, share, events, plots, sweeps, datasets, catalog, signal, health, docs, pages):
+for module in (jobs, share, events, plots, sweeps, sweep_plots, datasets, catalog, signal, health,
+               docs, pages):  # fmt: skip
     api_router.include_router(module.router)

@@ -15,7 +15,9 @@ from fastapi import APIRouter, HTTPException
 from fastapi.responses import FileResponse
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
-EMBED_VIEWS = ("cost", "boundary", "histograms", "network", "phase")
+JOB_EMBED_VIEWS = ("cost", "boundary", "histograms", "network", "phase", "decay", "spectrum")
+SWEEP_EMBED_VIEWS = ("heatmap", "depth", "spectra")  # ?sweep=ID: sweeps have no share links
+EMBED_VIEWS = JOB_EMBED_VIEWS + SWEEP_EMBED_VIEWS
 MEDIA_TYPES = {
     ".js": "text/javascript",
     ".css": "text/css",
@@ -62,7 +64,8 @@ async def page() -> FileResponse:
 
 @router.get("/embed/{view}")
 async def embed(view: str) -> FileResponse:
-    """One figure of one job with minimal chrome, for an iframe: ``/embed/cost?job=ID``."""
+    """One figure of one job (or sweep) with minimal chrome, for an iframe: ``/embed/cost?job=ID``,
+    ``/embed/heatmap?sweep=ID``."""
     if view not in EMBED_VIEWS:
         raise HTTPException(404, f"unknown embed view {view!r}; known: {', '.join(EMBED_VIEWS)}")
     return FileResponse(STATIC / "embed.html", media_type="text/html", headers=PAGE_HEADERS)

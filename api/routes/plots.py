@@ -20,13 +20,22 @@ from store.jobs import Job
 
 router = APIRouter(prefix="/v1/jobs", tags=["plots"], responses=AUTH_RESPONSES)
 
-PLOTS = ("cost", "boundary", "histograms")
+PLOTS = ("cost", "boundary", "histograms", "decay", "spectrum")
 MAX_COST_POINTS = 2000  # the cost curve is downsampled to about this many points
 PAGE = 5000
 SVG = "image/svg+xml"
 HistogramField = Literal[
     "weights", "biases", "preactivations", "activations", "weight_grads", "activation_grads"
 ]
+
+
+def svg_responses(missing: str, unchanged: str) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI responses of a plot route: the image, a 404 saying ``missing``, a 304."""
+    return {
+        200: {"content": {SVG: {"schema": {"type": "string"}}}, "description": "an SVG image"},
+        404: {"model": Message, "description": missing},
+        304: {"description": unchanged},
+    }
 
 
 def _title(job: Job, iteration: int | None = None) -> str:
@@ -122,18 +131,37 @@ async def _histograms(job: Job, store: AsyncJobStore, iteration: int | None, fie
     return await run_in_threadpool(histograms_svg, record, field, title)
 
 
+async def _signal(job: Job, store: AsyncJobStore, iteration: int | None, name: str) -> bytes:
+    """The record's signal section: c_l against theory (decay), or the Jacobian's spectrum."""
+    from api.svg_signal import decay_svg, spectrum_svg
+
+    every = job.spec["record"].get("signal", {}).get("every", 0)
+    if not every:
+        reason = f"job {job.id} records no signal section (record.signal.every > 0)"
+        raise HTTPException(404, reason)
+    at = _last_iteration(job, iteration)
+    record = await _latest_with(store, job, lambda r: "signal" in r, every, at)
+    if record is None:
+        raise HTTPException(404, f"job {job.id} has no signal section at or before iteration {at}")
+    signal, title = record["signal"], _title(job, record["iteration"])
+    if name == "decay":
+        if not signal["layers"]:
+            raise HTTPException(404, f"job {job.id} has no hidden layer to measure")
+        return await run_in_threadpool(decay_svg, signal, f"correlation · {title}")
+    if signal["jacobian"] is None:
+        reason = f"job {job.id} has no Jacobian spectrum (two hidden layers or more, finite)"
+        raise HTTPException(404, reason)
+    return await run_in_threadpool(spectrum_svg, signal["jacobian"], f"Jacobian · {title}")
+
+
 @router.get(
     "/{job_id}/plots/{name}.svg",
     operation_id="getJobPlot",
     response_class=Response,
-    responses={
-        200: {
-            "content": {SVG: {"schema": {"type": "string"}}},
-            "description": "an SVG image",
-        },
-        404: {"model": Message, "description": "no such job, plot, or nothing to draw yet"},
-        304: {"description": "a finished job's plot, unchanged since the ETag given"},
-    },
+    responses=svg_responses(
+        missing="no such job, plot, or nothing to draw yet",
+        unchanged="a finished job's plot, unchanged since the ETag given",
+    ),
 )
 async def read_plot(
     request: Request,
@@ -148,7 +176,8 @@ async def read_plot(
         "activations"
     ),
 ) -> Response:
-    """The job's cost curve, decision boundary or per-layer histograms as an SVG image."""
+    """The job's cost curve, decision boundary, per-layer histograms, or from its signal
+    section the correlation decay against theory or the Jacobian spectrum, as an SVG image."""
     if (unchanged := caching.not_modified(job, request, caller.anonymous)) is not None:
         return unchanged
     if name == "cost":
@@ -157,6 +186,8 @@ async def read_plot(
         body = await _boundary(job, store, iteration)
     elif name == "histograms":
         body = await _histograms(job, store, iteration, field)
+    elif name in ("decay", "spectrum"):
+        body = await _signal(job, store, iteration, name)
     else:
         raise HTTPException(404, f"unknown plot {name!r}; known: {', '.join(PLOTS)}")
     # with auth on, no shared cache may keep a private job's plot

@@ -12,7 +12,7 @@ from api.auth import AUTH_RESPONSES, sign_share
 from api.deps import OwnedJobDep, SettingsDep
 from api.models import Message, SharePublic
 from api.numbers import Count
-from api.routes.pages import EMBED_VIEWS
+from api.routes.pages import JOB_EMBED_VIEWS
 from api.routes.plots import PLOTS
 from store.settings import MAX_SHARE_SECONDS
 
@@ -27,7 +27,7 @@ def share_urls(job_id: str, token: str) -> dict[str, str]:
         urls[name] = f"{base}/{name}?{query}"
     for plot in PLOTS:
         urls[f"plot_{plot}"] = f"{base}/plots/{plot}.svg?{query}"
-    for view in EMBED_VIEWS:
+    for view in JOB_EMBED_VIEWS:
         urls[f"embed_{view}"] = f"/embed/{view}?job={job_id}&{query}"
     return urls
 

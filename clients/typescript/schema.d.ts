@@ -297,7 +297,8 @@ export interface paths {
         };
         /**
          * Read Plot
-         * @description The job's cost curve, decision boundary or per-layer histograms as an SVG image.
+         * @description The job's cost curve, decision boundary, per-layer histograms, or from its signal
+         *     section the correlation decay against theory or the Jacobian spectrum, as an SVG image.
          */
         get: operations["getJobPlot"];
         put?: never;
@@ -414,6 +415,28 @@ export interface paths {
          * @description Stop every queued or running job of the sweep; they end ``cancelled``.
          */
         post: operations["cancelSweep"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/sweeps/{sweep_id}/plots/{name}.svg": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read Sweep Plot
+         * @description A two-field sweep's metric as a heat map, the trainable-depth map (test accuracy over
+         *     weight variance x depth, theory's 6 xi_c over it), or every variation's Jacobian
+         *     spectrum.
+         */
+        get: operations["getSweepPlot"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -2823,7 +2846,7 @@ export interface operations {
             };
             header?: never;
             path: {
-                name: "cost" | "boundary" | "histograms";
+                name: "cost" | "boundary" | "histograms" | "decay" | "spectrum";
                 /** @description 32 hex digits */
                 job_id: string;
             };
@@ -3204,6 +3227,67 @@ export interface operations {
             };
             /** @description no job left to cancel */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description the job store (Redis) is unreachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getSweepPlot: {
+        parameters: {
+            query?: {
+                /** @description heatmap: what each cell shows (xi_c: fitted at iteration 0) */
+                metric?: "final_cost" | "train_accuracy" | "test_accuracy" | "iterations_to_target" | "xi_c";
+            };
+            header?: never;
+            path: {
+                name: "heatmap" | "depth" | "spectra";
+                /** @description 32 hex digits */
+                sweep_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description an SVG image */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/svg+xml": string;
+                };
+            };
+            /** @description every job of the sweep had ended: unchanged since the ETag given */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description no such sweep, or it cannot give this figure */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -85,13 +85,16 @@ def test_the_servers_limits_are_in_the_schema() -> None:
     assert parameter(ops["listJobs"][1], "limit")["maximum"] == 77
     assert parameter(ops["listJobMetrics"][1], "limit")["maximum"] == 88
     assert parameter(ops["listSweeps"][1], "limit")["maximum"] == 100
-    for op_id in ("getJob", "deleteJob", "getJobPlot", "getSweep", "cancelSweep"):
+    for op_id in ("getJob", "deleteJob", "getJobPlot", "getSweep", "cancelSweep", "getSweepPlot"):
         path_id = "sweep_id" if "Sweep" in op_id else "job_id"
         assert parameter(ops[op_id][1], path_id)["pattern"] == "^[0-9a-f]{32}$", op_id
     assert parameter(ops["streamJobEvents"][1], "Last-Event-ID")["type"] == "integer"
     assert parameter(ops["getMnistImages"][1], "indices")["pattern"].startswith("^(0|")
     assert parameter(ops["previewDataset"][1], "name")["enum"] == list(DATASETS_2D)
-    assert parameter(ops["getJobPlot"][1], "name")["enum"] == ["cost", "boundary", "histograms"]
+    assert parameter(ops["getJobPlot"][1], "name")["enum"] == [
+        "cost", "boundary", "histograms", "decay", "spectrum"]  # fmt: skip
+    assert parameter(ops["getSweepPlot"][1], "name")["enum"] == ["heatmap", "depth", "spectra"]
+    assert parameter(ops["getSweepPlot"][1], "metric")["enum"][0] == "final_cost"
     for op_id in ("createJob", "createSweep"):
         responses = ops[op_id][1]["responses"]
         assert "Location" in responses["202"]["headers"]

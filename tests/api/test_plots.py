@@ -79,6 +79,7 @@ def test_an_unknown_plot_is_a_422_naming_the_known(client: TestClient, playgroun
     assert response.status_code == 422
     [error] = response.json()["detail"]
     assert error["loc"] == ["path", "name"] and "'histograms'" in error["msg"]
+    assert "'decay'" in error["msg"] and "'spectrum'" in error["msg"]
 
 
 @pytest.mark.parametrize(

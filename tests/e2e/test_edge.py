@@ -32,6 +32,13 @@ def test_the_phase_diagram_runs_the_clicked_point(page: Any, shoot: Any) -> None
     # deep in the network the measured correlation sits near theory's
     assert abs(measured["y"][-1] - theory["y"][-1]) < 0.1
     assert "ec_act" not in page.url  # the default activation stays out of the URL
+    for view in ("decay", "spectrum"):  # the clicked point's figures as SVG and embed
+        assert page.is_visible(f"#ec-{view}-svg")
+        href = page.get_attribute(f"#ec-{view}-svg", "href") or ""
+        assert href.endswith(f"/plots/{view}.svg")
+        assert page.request.get(href).headers["content-type"] == "image/svg+xml"
+        embed = page.get_attribute(f"#ec-{view}-embed", "href") or ""
+        assert embed.startswith(f"/embed/{view}?job=")
     shoot(page.locator("#edge"), "edge-of-chaos")
 
 
@@ -57,4 +64,7 @@ def test_the_trainable_depth_grid_is_a_heat_map_under_6_xi_c(page: Any, shoot: A
                 for j, w in enumerate(grid["x"])}  # fmt: skip
     # bench/trainable_depth.py: shallow near the line trains, deep far from it stays at chance
     assert accuracy[5, 1.5] > 0.6 and accuracy[60, 0.5] < 0.2
+    svg = page.request.get(page.get_attribute("#td-svg", "href") or "")
+    assert svg.ok and "6 xi_c" in svg.text() and svg.text().count("<path") > 30
+    assert (page.get_attribute("#td-embed", "href") or "").startswith("/embed/depth?sweep=")
     shoot(page.locator("#td-map"), "trainable-depth")

@@ -70,6 +70,11 @@ async function runPoint(sw, sb) {
     if (mine !== runs) return;
     drawDecay($("ec-decay"), record.signal);
     drawSpectrum($("ec-spectrum"), record.signal.jacobian);
+    for (const view of ["decay", "spectrum"]) { // the same figures as SVG and as an embed
+      $(`ec-${view}-svg`).href = `/v1/jobs/${job.id}/plots/${view}.svg`;
+      $(`ec-${view}-embed`).href = `/embed/${view}?job=${job.id}`;
+      $(`ec-${view}-svg`).parentElement.hidden = false;
+    }
     const xi = record.signal.xi_c;
     $("ec-status").textContent = `${theory.phase}: ξ_c fitted to the measured layers ${fmt(xi.measured)}, theory ${fmt(xi.theory)}`;
     section.dataset.point = `${sw},${sb}`;

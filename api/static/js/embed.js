@@ -1,11 +1,15 @@
 // /embed/{view}?job=ID: one figure of one job with minimal chrome, for an iframe on another
 // site. Views: cost, boundary, histograms (?field=activations), network (?links=gradients),
-// and phase (?activation=tanh: the edge-of-chaos phase diagram, no job).
+// the signal section's decay and spectrum, and phase (?activation=tanh: the edge-of-chaos
+// phase diagram, no job). A sweep's views take ?sweep=ID instead: heatmap (&metric=final_cost,
+// a sweep of two fields), depth (the trainable-depth map) and spectra (every variation's).
 // A running job is followed live through its event stream. With auth on, add the job's share
 // token (&share=TOKEN, from POST /v1/jobs/{id}/share): every request then carries it.
 import * as api from "./api.js";
 import * as charts from "./charts.js";
-import { drawPhase } from "./edge.js";
+import { drawDepthMap } from "./depth.js";
+import { drawDecay, drawPhase, drawSpectrum } from "./edge.js";
+import { drawGrid, drawSpectra, followSweep } from "./grid.js";
 import { drawNetwork, layerNames, linkValues } from "./network.js";
 
 const root = document.getElementById("embed");
@@ -38,12 +42,14 @@ async function main() {
     document.body.dataset.ready = "true";
     return;
   }
+  if (SWEEP_VIEWS.has(view)) return sweepView(query.get("sweep"));
   if (!jobId) throw new Error("add ?job=ID to the address");
   const job = await api.getJob(jobId);
   caption(job, null);
   const records = [];
   let dirty = false, painting = false, ended = false;
-  const render = { cost: costView, boundary: await boundaryView(job), histograms: histogramsView, network: networkView(job) }[view];
+  const render = { cost: costView, boundary: await boundaryView(job), histograms: histogramsView,
+    network: networkView(job), decay: signalView, spectrum: signalView }[view];
   if (!render) throw new Error(`unknown view ${view}`);
   // one paint at a time; what arrives meanwhile (the end too) is painted right after it, and
   // the page is marked ready only once the final state is drawn
@@ -102,6 +108,38 @@ function histogramsView(records) {
   histRow.style.gridTemplateColumns = `repeat(${Math.min(layers.length, 5)}, 1fr)`;
   layers.forEach((layer, l) => charts.histogram(histRow.children[l], layer[field], { title: `layer ${layer.layer}` }));
   return last.iteration;
+}
+
+const signalDiv = view === "decay" || view === "spectrum" ? area("chart tall") : null;
+function signalView(records) {
+  const last = [...records].reverse().find((r) => r.signal);
+  if (!last) return null;
+  if (view === "decay") drawDecay(signalDiv, last.signal);
+  else if (last.signal.jacobian) drawSpectrum(signalDiv, last.signal.jacobian);
+  else throw new Error("this network has no Jacobian spectrum (two hidden layers or more)");
+  return last.iteration;
+}
+
+const SWEEP_VIEWS = new Set(["heatmap", "depth", "spectra"]);
+/** A sweep's figure, drawn once every job of the sweep has ended (redrawn while they run). */
+async function sweepView(sweepId) {
+  if (!sweepId) throw new Error("add ?sweep=ID to the address");
+  const metric = query.get("metric") || "final_cost";
+  const div = area(view === "spectra" ? "spectra" : "chart tall");
+  const draw = async (sweep) => {
+    title.textContent = `initlab · ${view}${view === "heatmap" ? ` of ${metric}` : ""} · sweep ${sweep.id.slice(0, 8)}`;
+    if (view === "heatmap") {
+      if (Object.keys(sweep.vary).length !== 2) throw new Error("a heat map needs a sweep of two fields");
+      await drawGrid(div, sweep, metric);
+    } else if (view === "depth") {
+      const job = await api.getJob(sweep.variations[0].job_id);
+      await drawDepthMap(div, sweep.variations, job.spec.init.bias_variance, job.spec.model.activation);
+    }
+  };
+  const sweep = await followSweep(sweepId, (s) => (view === "spectra" ? null : draw(s)));
+  if (view === "spectra") await drawSpectra(div, sweep);
+  else await draw(sweep);
+  document.body.dataset.ready = "true";
 }
 
 function networkView(job) {

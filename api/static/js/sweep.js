@@ -1,6 +1,7 @@
 // Section 5: one preset, many initializers, run side by side (POST /v1/sweeps, GET /v1/sweeps/{id}).
 import * as api from "./api.js";
 import * as charts from "./charts.js";
+import { drawGrid, drawSpectra, METRICS, valueLabel } from "./grid.js";
 import { fillSelect, say } from "./menus.js";
 import * as state from "./state.js";
 
@@ -10,11 +11,12 @@ const POINTS = 150; // cost points per card
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const NONE = "none"; // sw_i when no box is ticked ("" would read back as the default: all)
 let following = 0; // only the newest sweep's loop keeps polling and drawing
+let latest = null; // the followed sweep as last read: the grid redraws from it on a new metric
 
 export async function initSweep(catalog) {
   const presets = await api.presets();
   const all = catalog.initializers.map((i) => i.name);
-  state.define({ sw_p: "playground", sw_i: all.join(","), sw: "" });
+  state.define({ sw_p: "playground", sw_i: all.join(","), sw: "", sw_m: "final_cost" });
   fillSelect($("sw-preset"), Object.keys(presets), (name) => presets[name].title.split(":")[0]);
   state.bind($("sw-preset"), "sw_p");
   const chosen = new Set(state.get("sw_i").split(","));
@@ -29,23 +31,36 @@ export async function initSweep(catalog) {
     $("sw-inits").appendChild(label);
     return box;
   });
-  $("sw-run").addEventListener("click", () => run(boxes.filter((b) => b.checked).map((b) => b.value)));
+  $("sw-run").addEventListener("click", () => {
+    const inits = boxes.filter((b) => b.checked).map((b) => b.value);
+    if (!inits.length) return say($("sw-status"), "Choose at least one initializer.", true);
+    return run({ "init.method": inits });
+  });
+  $("sw-grid").addEventListener("click", () => {
+    const vary = presets[state.get("sw_p")].variants || {};
+    if (Object.keys(vary).length !== 2) return say($("sw-status"), "This experiment’s grid does not vary two fields.", true);
+    return run(vary);
+  });
+  fillSelect($("sw-metric"), METRICS, (m) => m.replaceAll("_", " "));
+  state.bind($("sw-metric"), "sw_m", () => latest && drawHeat(latest));
   if (state.get("sw")) follow(state.get("sw")); // a shared link shows its sweep
 }
 
-async function run(inits) {
+/** Run the chosen experiment once per combination of the values in vary (field -> values). */
+async function run(vary) {
   const status = $("sw-status");
-  if (!inits.length) return say(status, "Choose at least one initializer.", true);
-  say(status, `Submitting ${inits.length} jobs…`);
-  $("sw-run").disabled = true; // one submission at a time; the sweep it makes is followed below
+  const count = Object.values(vary).reduce((n, values) => n * values.length, 1);
+  say(status, `Submitting ${count} jobs…`);
+  $("sw-run").disabled = $("sw-grid").disabled = true; // one submission at a time
   let sweep;
   try {
-    sweep = await api.postJSON("/v1/sweeps", { base: { preset: state.get("sw_p") }, vary: { "init.method": inits } });
+    sweep = await api.postJSON("/v1/sweeps", { base: { preset: state.get("sw_p") }, vary });
   } catch (error) {
     const reason = error.status === 404 || error.status === 405 ? "this server has no sweeps endpoint" : error.message;
     return say(status, `Could not run the sweep: ${reason}`, true);
   } finally {
     $("sw-run").disabled = false;
+    $("sw-grid").disabled = false;
   }
   state.set({ sw: sweep.id });
   await follow(sweep.id);
@@ -57,6 +72,8 @@ async function follow(id) {
   const status = $("sw-status");
   const cards = $("sw-cards");
   cards.replaceChildren();
+  latest = null;
+  $("sw-grid-panel").hidden = $("sw-spectra-panel").hidden = true;
   const runs = new Map(); // job id -> {records, card}
   $("sweep").dataset.sweep = id;
   delete $("sweep").dataset.done;
@@ -85,7 +102,16 @@ async function follow(id) {
     const done = variations.filter((v) => FINAL.has(v.status)).length;
     say(status, `Sweep ${sweep.status}: ${done} of ${variations.length} jobs finished.`);
     $("sweep").dataset.status = sweep.status;
-    if (FINAL.has(sweep.status) || (variations.length && done === variations.length)) {
+    const over = FINAL.has(sweep.status) || (variations.length && done === variations.length);
+    try {
+      if (Object.keys(sweep.vary || {}).length === 2) await drawHeat(sweep);
+      if (over) await spectra(sweep);
+    } catch (error) {
+      if (mine === following) say(status, `Sweep ${id}: ${error.message}`, true);
+      return;
+    }
+    if (mine !== following) return;
+    if (over) {
       $("sweep").dataset.done = "true";
       return;
     }
@@ -124,7 +150,7 @@ async function refresh(runs, variation, cards) {
 function card(variation) {
   const node = document.createElement("article");
   node.className = "panel card";
-  const title = Object.values(variation.values || {}).join(", ");
+  const title = Object.values(variation.values || {}).map(valueLabel).join(", ");
   node.innerHTML = `<h3><span></span><span class="rank"></span></h3><p class="meta"></p>
     <div class="mini cost"></div><div class="mini spread"></div>
     <p class="meta">activation std per layer: bars at the start, dots at the end</p>`;
@@ -156,4 +182,29 @@ function drawAll(runs) {
     ], { ...mini, xaxis: { dtick: 1 }, yaxis: { title: { text: "act. std", font: { size: 10 } }, rangemode: "tozero" } });
     run.card.dataset.points = String(run.records.length);
   }
+}
+
+/** The two-field grid of the chosen metric; redrawn only when the sweep's numbers changed. */
+async function drawHeat(sweep) {
+  latest = sweep;
+  const metric = state.get("sw_m");
+  const div = $("sw-heat");
+  const key = `${metric}|${JSON.stringify(sweep.variations.map((v) => [v.status, v.summary, v.iterations_to_target]))}`;
+  $("sw-grid-panel").hidden = false;
+  $("sw-heat-svg").href = `/v1/sweeps/${sweep.id}/plots/heatmap.svg?metric=${metric}`;
+  $("sw-heat-embed").href = `/embed/heatmap?sweep=${sweep.id}&metric=${metric}`;
+  if (div.dataset.key === key) return;
+  await drawGrid(div, sweep, metric);
+  div.dataset.key = key;
+}
+
+/** Each variation's Jacobian spectrum, for an experiment that records the signal section. */
+async function spectra(sweep) {
+  const preset = (await api.presets())[sweep.base.preset];
+  const signal = preset && preset.spec.record && preset.spec.record.signal;
+  if (!signal || !signal.every) return;
+  $("sw-spectra-panel").hidden = false;
+  $("sw-spectra-svg").href = `/v1/sweeps/${sweep.id}/plots/spectra.svg`;
+  $("sw-spectra-embed").href = `/embed/spectra?sweep=${sweep.id}`;
+  await drawSpectra($("sw-spectra"), sweep);
 }
