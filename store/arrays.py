@@ -46,16 +46,24 @@ class Array:
     values: NDArray[Any]
 
 
-def to_array(value: list[Any]) -> Array | None:
+def to_array(value: list[Any] | NDArray[Any]) -> Array | None:
     """``value`` as an exact binary array, or None to keep it as JSON.
 
     The lists are taken to be homogeneous, as ``ndarray.tolist()`` makes them: a list mixing
-    ints with floats would come back with floats only.
+    ints with floats would come back with floats only. An ndarray stands for its JSON-safe
+    list (``engine.stats.json_array``: non-finite numbers as ``null``) and gives the very
+    ``Array`` that list would, without building it.
     """
-    try:
-        raw = np.asarray(value)
-    except ValueError:  # ragged
-        return None
+    if isinstance(value, np.ndarray):
+        raw = value
+        if raw.dtype.kind == "f" and raw.size >= MIN_LENGTH:
+            raw = raw.astype(np.float64)  # what the list's Python floats would give
+            raw[~np.isfinite(raw)] = np.nan  # the list's nulls: inf too
+    else:
+        try:
+            raw = np.asarray(value)
+        except ValueError:  # ragged
+            return None
     if raw.size < MIN_LENGTH or raw.ndim > 4:
         return None
     if raw.dtype == np.bool_:
