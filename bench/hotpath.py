@@ -10,7 +10,9 @@ b. ``pack``: one job's records and snapshots through ``pack_record``/``pack_snap
    image predictions and snapshot weights as Python lists, which packing turned back into arrays);
 c. ``job``: ``worker.runner.run_job`` of the job, the worker's whole path (training, packing,
    the writer thread's Redis writes, the cancel monitor), once with the engine as it is and
-   once with ``ListedTraining``, which hands every record as lists the way the engine did.
+   once with ``ListedTraining``, which hands every record as lists the way the engine did;
+d. ``snapshot``: one parameter snapshot of the ``mnist`` preset's network (535,000 float32
+   weights, random) packed from arrays, and from lists (made by ``plain``, as the engine did).
 
     .venv/bin/python -m bench.hotpath [--rounds 9] [--preset playground]
 """
@@ -18,12 +20,14 @@ c. ``job``: ``worker.runner.run_job`` of the job, the worker's whole path (train
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import statistics
 import sys
 import time
 from collections.abc import Callable, Iterator
 
+import numpy as np
 from threadpoolctl import threadpool_limits
 
 from engine.records import Recorded, Snapshot, plain
@@ -70,6 +74,19 @@ def pack_all(recorded: list[Recorded]) -> int:
     return size
 
 
+def mnist_snapshot() -> Snapshot:
+    sizes = resolve({"preset": "mnist"}).sizes
+    rng = np.random.default_rng(0)
+    layers = [
+        {
+            "weights": rng.normal(0, 0.05, (n, m)).astype(np.float32),
+            "biases": np.zeros(n, np.float32),
+        }
+        for m, n in itertools.pairwise(sizes)
+    ]
+    return {"iteration": 0, "layers": layers}
+
+
 def timed(call: Callable[[], object]) -> tuple[float, float]:
     """Wall and CPU seconds of ``call()``; the CPU time is this process's, every thread's (the
     writer's and the monitor's too, not Redis's), and steadier than wall time under load."""
@@ -91,6 +108,7 @@ def main() -> int:
           f"{settings.worker_blas_threads} BLAS thread(s)")  # fmt: skip
 
     records = list(Training(spec).run_with_snapshots())
+    snapshot = mnist_snapshot()
     as_lists = [listed(r) for r in records]
     assert pack_all(records) == pack_all(as_lists)  # the same bytes (tests/store prove it)
 
@@ -112,6 +130,8 @@ def main() -> int:
             "pack lists": lambda: pack_all(as_lists),
             "job arrays": job(Training),
             "job lists": job(ListedTraining),
+            "snapshot arrays": lambda: pack_snapshot(0, snapshot),
+            "snapshot lists": lambda: pack_snapshot(0, plain(snapshot)),
         }
         wall: dict[str, list[float]] = {name: [] for name in contenders}
         cpu: dict[str, list[float]] = {name: [] for name in contenders}
@@ -141,6 +161,8 @@ def report(what: str, times: dict[str, list[float]]) -> None:
     print(f"  job lists / job arrays             {ms['job lists'] / ms['job arrays']:5.2f} x")
     over = (ms["job lists"] - engine, ms["job arrays"] - engine)
     print(f"  worker time over the engine: lists {over[0]:.0f} ms, arrays {over[1]:.0f} ms")
+    snapshot = ms["snapshot lists"] / ms["snapshot arrays"]
+    print(f"  mnist snapshot: lists / arrays     {snapshot:5.2f} x")
 
 
 if __name__ == "__main__":
