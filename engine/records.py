@@ -1,5 +1,11 @@
-"""Turning one training step into a JSON-safe record (README "Records"), and the parameter
-snapshots kept beside the records (iteration 0, the last, and every ``parameters.every``)."""
+"""Turning one training step into a record (README "Records"), and the parameter snapshots
+kept beside the records (iteration 0, the last, and every ``parameters.every``).
+
+The bulky parts (boundary grids, image predictions, snapshot weights) stay NumPy arrays: the
+worker packs them as binary (store/packing.py) without a detour through Python lists, which
+cost more than packing itself. :func:`plain` gives the JSON-safe form (lists, ``None`` for
+non-finite numbers) that clients read.
+"""
 
 from __future__ import annotations
 
@@ -26,7 +32,7 @@ from engine.stats import (
 )
 
 Record = dict[str, Any]
-# {"iteration": t, "layers": [{"weights": (n[l], n[l-1]) nested lists, "biases": (n[l],)}]}
+# {"iteration": t, "layers": [{"weights": (n[l], n[l-1]) array, "biases": (n[l],) array}]}
 Snapshot = dict[str, Any]
 
 
@@ -90,9 +96,10 @@ class RecordBuilder:
         return None
 
     def parameters(self, iteration: int) -> Snapshot:
-        """Weights (n[l], n[l-1]) and biases (n[l],) of every layer, as nested lists."""
+        """Weights (n[l], n[l-1]) and biases (n[l],) of every layer: copies, since training
+        updates the network in place while the worker packs the snapshot."""
         layers = [
-            {"weights": json_array(w), "biases": json_array(b)}
+            {"weights": w.copy(), "biases": b.copy()}
             for w, b in zip(self.net.weights, self.net.biases, strict=True)
         ]
         return {"iteration": iteration, "layers": layers}
@@ -154,11 +161,12 @@ class RecordBuilder:
             "y": list(spec.extent),
             "resolution": spec.resolution,
         }
-        if probs.shape[1] == 1:  # p is P(class 1) at each grid point
-            boundary["p"] = json_array(probs[:, 0].reshape(shape), BOUNDARY_DECIMALS)
-        else:  # p is the winning class's probability, label the class
-            boundary["p"] = json_array(probs.max(axis=1).reshape(shape), BOUNDARY_DECIMALS)
-            boundary["label"] = probs.argmax(axis=1).reshape(shape).tolist()
+        # p is P(class 1) at each grid point, or else the winning class's probability
+        p = probs[:, 0] if probs.shape[1] == 1 else probs.max(axis=1)
+        with np.errstate(invalid="ignore", over="ignore"):
+            boundary["p"] = np.round(p.reshape(shape), BOUNDARY_DECIMALS)
+        if probs.shape[1] > 1:  # and label the class
+            boundary["label"] = probs.argmax(axis=1).reshape(shape)
         return boundary
 
     def _predictions(self, step: Pass, batch: NDArray[np.intp] | slice) -> dict[str, Any]:
@@ -167,11 +175,22 @@ class RecordBuilder:
         with np.errstate(invalid="ignore"):
             predicted = predicted_labels(step.probs[:count])
         return {
-            "indices": self.data.source_index_train[batch][:count].tolist(),
-            "labels": labels.tolist(),
-            "predicted": predicted.tolist(),
-            "correct": (predicted == labels).tolist(),
+            "indices": self.data.source_index_train[batch][:count],
+            "labels": labels,
+            "predicted": predicted,
+            "correct": predicted == labels,
         }
+
+
+def plain(value: Any) -> Any:
+    """``value`` (a record, a snapshot or a part of one) with every array as JSON-safe lists."""
+    if isinstance(value, np.ndarray):
+        return json_array(value)
+    if isinstance(value, dict):
+        return {key: plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [plain(item) for item in value]
+    return value
 
 
 def predicted_labels(probs: NDArray[np.floating[Any]]) -> NDArray[np.intp]:

@@ -3,7 +3,8 @@
 Iteration t is the network after t updates. Its record (README "Record") describes the
 forward and backward pass on the batch that update t + 1 uses, so iteration 0 is the
 network as initialized. ``run_with_snapshots`` yields each recorded iteration as a
-``Recorded(record, snapshot)`` pair; ``run`` yields the records alone.
+``Recorded(record, snapshot)`` pair whose bulky parts are NumPy arrays (for the worker to pack
+as binary); ``run`` yields the records alone, JSON-safe (``plain``), as clients read them.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from engine.experiment import ExperimentSpec
 from engine.init import init_parameters
 from engine.network import MLP
 from engine.optim import build_optimizer
-from engine.records import Record, RecordBuilder, Recorded, due, predicted_labels
+from engine.records import Record, RecordBuilder, Recorded, due, plain, predicted_labels
 
 
 class Training:
@@ -51,9 +52,10 @@ class Training:
         self.summary: dict[str, Any] | None = None
 
     def run(self, should_stop: Callable[[], bool] | None = None) -> Iterator[Record]:
-        """Train, yielding one record per recorded iteration; sets ``self.summary`` at the end."""
+        """Train, yielding one JSON-safe record per recorded iteration; sets ``self.summary``
+        at the end."""
         for recorded in self.run_with_snapshots(should_stop):
-            yield recorded.record
+            yield plain(recorded.record)
 
     def run_with_snapshots(
         self, should_stop: Callable[[], bool] | None = None

@@ -22,6 +22,7 @@ the sign and exponent bytes of neighbouring values repeat, and compress far bett
 from __future__ import annotations
 
 import struct
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,6 +34,7 @@ MIN_LENGTH = 16  # shorter lists stay JSON: their header would cost more than it
 MILLI_NULL = 65535
 LEVEL = 3  # zstd level: within a few % of level 9's size here, at several times the speed
 _INTS = (np.uint8, np.uint16, np.uint32)
+_INT_RANGES = [(dtype, int(np.iinfo(dtype).min), int(np.iinfo(dtype).max)) for dtype in _INTS]
 _SHUFFLED = {"f": np.float32, "d": np.float64}
 _MILLI = ("m", "n")
 _PLAIN = {"m": np.uint16, "n": np.uint16, "?": np.bool_, "B": np.uint8, "H": np.uint16,
@@ -46,24 +48,34 @@ class Array:
     values: NDArray[Any]
 
 
-def to_array(value: list[Any]) -> Array | None:
+def to_array(value: list[Any] | NDArray[Any]) -> Array | None:
     """``value`` as an exact binary array, or None to keep it as JSON.
 
     The lists are taken to be homogeneous, as ``ndarray.tolist()`` makes them: a list mixing
-    ints with floats would come back with floats only.
+    ints with floats would come back with floats only. An ndarray stands for its JSON-safe
+    list (``engine.stats.json_array``: non-finite numbers as ``null``) and gives the very
+    ``Array`` that list would, without building it.
     """
-    try:
-        raw = np.asarray(value)
-    except ValueError:  # ragged
-        return None
+    if isinstance(value, np.ndarray):
+        raw = value
+        if raw.dtype.kind == "f" and raw.size >= MIN_LENGTH:
+            raw = raw.astype(np.float64)  # what the list's Python floats would give
+            bad = ~np.isfinite(raw)
+            if bad.any():  # the list's nulls, stored as the NaN that None gives (sign, payload)
+                raw[bad] = np.nan
+    else:
+        try:
+            raw = np.asarray(value)
+        except ValueError:  # ragged
+            return None
     if raw.size < MIN_LENGTH or raw.ndim > 4:
         return None
     if raw.dtype == np.bool_:
         return Array("?", raw)
     if raw.dtype.kind in "iu":
-        for dtype in _INTS:
-            info = np.iinfo(dtype)
-            if raw.min() >= info.min and raw.max() <= info.max:
+        low, high = raw.min(), raw.max()
+        for dtype, least, most in _INT_RANGES:
+            if low >= least and high <= most:
                 return Array(np.dtype(dtype).char, raw.astype(dtype))
         return Array("q", raw.astype(np.int64))
     if raw.dtype.kind not in "fO":
@@ -76,21 +88,42 @@ def to_array(value: list[Any]) -> Array | None:
 
 
 def _floats(x: NDArray[np.float64]) -> Array:
-    finite = ~np.isnan(x)
+    """The exact kind of a float64 array with NaN for ``null``; a boundary grid of 10,201
+    values comes here once per recorded iteration, so each check is one pass, unmasked when
+    there is no null."""
+    nulls = np.isnan(x)
+    has_nulls = bool(nulls.any())
     with np.errstate(invalid="ignore", over="ignore"):
-        milli = np.where(finite, np.round(x * 1000), 0)
-        # -0.0 would come back as 0.0: a list with one is not milli
-        if (milli >= 0).all() and (milli < MILLI_NULL).all() and not np.signbit(x[finite]).any():
-            stored = np.where(finite, milli, MILLI_NULL).astype(np.uint16)
-            if (milli / 1000 == x)[finite].all():
+        milli = np.multiply(x, 1000)
+        np.rint(milli, out=milli)  # what np.round(x * 1000) gives
+        if has_nulls:
+            milli[nulls] = 0
+        negative = np.signbit(x)  # -0.0 would come back as 0.0: a list with one is not milli
+        if has_nulls:
+            negative &= ~nulls
+        if milli.min() >= 0 and milli.max() < MILLI_NULL and not negative.any():
+            stored = milli.astype(np.uint16)
+            if has_nulls:
+                stored[nulls] = MILLI_NULL
+            back = np.divide(milli, 1000, out=milli)
+            if _equal_or_null(back, x, nulls, has_nulls):
                 return Array("m", stored)
-            if ((milli / 1000).astype(np.float32) == x)[finite].all():
+            if _equal_or_null(back.astype(np.float32), x, nulls, has_nulls):
                 return Array("n", stored)
     with np.errstate(over="ignore"):
         single = x.astype(np.float32)
     if np.array_equal(single, x, equal_nan=True):
         return Array("f", single)
     return Array("d", x)
+
+
+def _equal_or_null(
+    a: NDArray[Any], b: NDArray[Any], nulls: NDArray[np.bool_], has_nulls: bool
+) -> bool:
+    equal = np.equal(a, b)
+    if has_nulls:
+        equal |= nulls
+    return bool(equal.all())
 
 
 def to_list(array: Array) -> list[Any]:
@@ -112,6 +145,18 @@ def _with_nulls(values: NDArray[Any], nulls: NDArray[np.bool_]) -> list[Any]:
     return safe.tolist()  # type: ignore[no-any-return]
 
 
+_local = threading.local()
+
+
+def _contexts() -> threading.local:
+    """This thread's zstd contexts (they are not thread-safe): making a new one per frame took
+    longer than compressing a boundary grid with it."""
+    if not hasattr(_local, "compressor"):
+        _local.compressor = zstandard.ZstdCompressor(level=LEVEL)
+        _local.decompressor = zstandard.ZstdDecompressor()
+    return _local
+
+
 def pack(arrays: list[Array]) -> bytes:
     """Several arrays as one zstd frame."""
     parts: list[bytes] = []
@@ -126,12 +171,12 @@ def pack(arrays: list[Array]) -> bytes:
             parts.append(np.ascontiguousarray(planes).tobytes())
         else:
             parts.append(values.tobytes())
-    return zstandard.ZstdCompressor(level=LEVEL).compress(b"".join(parts))
+    return _contexts().compressor.compress(b"".join(parts))
 
 
 def unpack(frame: bytes) -> list[Array]:
     """The arrays :func:`pack` wrote, in order."""
-    data = memoryview(zstandard.ZstdDecompressor().decompress(frame))
+    data = memoryview(_contexts().decompressor.decompress(frame))
     arrays, at = [], 0
     while at < len(data):
         kind_byte, ndim = _HEADER.unpack_from(data, at)

@@ -17,8 +17,11 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+import numpy as np
+import orjson
 import zstandard
 
+from engine.stats import json_array
 from store.arrays import MIN_LENGTH, Array, pack, to_array, to_list, unpack
 from store.codec import dumps, loads
 
@@ -37,13 +40,20 @@ _WORDS = b"".join(b'"%b":' % word.encode() for word in _NAMES.split())
 _DICT = zstandard.ZstdCompressionDict(_WORDS, dict_type=zstandard.DICT_TYPE_RAWCONTENT)
 
 
-_NESTED = (dict, list)
+_NESTED = (dict, list, np.ndarray)
 
 
 def split(value: Any, arrays: list[Array]) -> Any:
-    """``value`` with its packable lists moved to ``arrays`` (their places marked)."""
+    """``value`` with its packable lists and arrays moved to ``arrays`` (their places marked);
+    an array that is not packed stays as its JSON-safe list."""
     if isinstance(value, dict):
         return {k: split(v, arrays) if isinstance(v, _NESTED) else v for k, v in value.items()}
+    if isinstance(value, np.ndarray):
+        array = to_array(value)
+        if array is None:
+            return split(json_array(value), arrays)
+        arrays.append(array)
+        return {MARK: len(arrays) - 1}
     if not value or isinstance(value[0], dict):
         return [split(v, arrays) for v in value]
     if len(value) < MIN_LENGTH and not isinstance(value[0], list):
@@ -79,10 +89,25 @@ def _decompress(frame: bytes) -> bytes:
     return _local.decompressor.decompress(frame)  # type: ignore[no-any-return]
 
 
+def _plain_dumps(value: Any) -> bytes:
+    """JSON of a value whose arrays are written as their JSON-safe lists would be (orjson's
+    own numpy form prints float32 in its shortest form, not as the list's Python floats)."""
+    return orjson.dumps(value, default=_plain)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, np.ndarray):
+        return json_array(value)
+    if isinstance(value, np.generic):  # as before arrays came: orjson's numpy form
+        return orjson.Fragment(dumps(value))
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
 def pack_record(record: dict[str, Any]) -> tuple[bytes, bytes]:
-    """(skeleton frame, arrays frame or b"" when it has none) of a record."""
+    """(skeleton frame, arrays frame or b"" when it has none) of a record; its lists may be
+    arrays (engine/records.py), packed as the lists they stand for would be, byte for byte."""
     if not any(isinstance(value, dict) for value in record.values()):  # no grid, no batch
-        text = dumps(record)
+        text = _plain_dumps(record)
         if len(text) <= SPLIT_OVER:  # a few short lists: compressed as they are, not walked
             return _compress(text), b""
     arrays: list[Array] = []

@@ -168,9 +168,10 @@ class JobStore:
     ) -> str | None:
         """Write records, snapshots, dataset and ``fields`` while the job runs; its status.
 
-        Records and snapshots are dicts or their JSON, stored packed (store/packing.py). The
-        records, dataset and ``fields`` go first; a snapshot's chunks one per script call, its
-        header in the last, so Redis never holds more than one chunk beyond what it keeps.
+        Records and snapshots are dicts (their lists may be NumPy arrays, as the engine hands
+        them) or their JSON, stored packed (store/packing.py). The records, dataset and
+        ``fields`` go first; a snapshot's chunks one per script call, its header in the last,
+        so Redis never holds more than one chunk beyond what it keeps.
         """
         packed = [(i, pack_record(as_dict(record))) for i, record in records]
         chunks: list[tuple[str, bytes]] = []

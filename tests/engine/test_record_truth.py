@@ -18,6 +18,7 @@ from numpy.typing import NDArray
 
 from engine.datasets import Data, load_dataset
 from engine.experiment import ExperimentSpec
+from engine.records import plain
 from engine.spec import resolve
 from engine.stats import unit_spread
 from engine.train import Training
@@ -32,8 +33,8 @@ def run(request: dict[str, Any]) -> tuple[ExperimentSpec, Data, list[dict[str, A
     spec = resolve(request)
     training = Training(spec)
     records = []
-    for record, snapshot in training.run_with_snapshots():
-        records.append({**record, "parameters": snapshot} if snapshot else record)
+    for record, snapshot in training.run_with_snapshots():  # as clients read them: plain
+        records.append(plain({**record, "parameters": snapshot} if snapshot else record))
     assert training.summary is not None
     return spec, load_dataset(spec.dataset, dtype=np.float64), records, training.summary
 
