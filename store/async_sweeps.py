@@ -18,6 +18,7 @@ from store.ids import created_seconds, expire_at_of, new_job_id
 from store.jobs import Job, queue_trim
 from store.keys import SWEEPS_INDEX, Keys, iteration_of, owner_sweeps, stream_id, sweep_key
 from store.packing import entry_json, entry_scalars
+from store.sweep_results import SweepResults
 
 CHUNK = 1000  # records per XRANGE when reading a cost curve
 # records start {"iteration":..,"epoch":..,"cost":..}: the cost without parsing the rest
@@ -65,9 +66,10 @@ def cost_of(raw: bytes) -> float | None:
 
 
 class AsyncSweepStore:
-    def __init__(self, jobs: AsyncJobStore) -> None:
+    def __init__(self, jobs: AsyncJobStore, results: SweepResults | None = None) -> None:
         self.jobs = jobs
         self.redis = jobs.redis
+        self.results = results if results is not None else SweepResults(0)  # ended jobs
 
     async def create(
         self,

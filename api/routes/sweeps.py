@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
 
 from api.auth import AUTH_RESPONSES, require_key
 from api.deps import CallerDep, CeleryDep, SettingsDep, StoreDep
@@ -29,8 +29,8 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": Message, "descripti
 PAGE_DEFAULT, PAGE_MAX = 20, 100
 
 
-async def get_sweeps(store: StoreDep) -> AsyncSweepStore:
-    return AsyncSweepStore(store)
+async def get_sweeps(store: StoreDep, request: Request) -> AsyncSweepStore:
+    return AsyncSweepStore(store, request.app.state.sweep_results)
 
 
 SweepStoreDep = Annotated[AsyncSweepStore, Depends(get_sweeps)]
