@@ -2488,9 +2488,11 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Successful Response */
+            /** @description accepted: the job ends cancelled (at once when queued) */
             202: {
                 headers: {
+                    /** @description its URL */
+                    Location?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3184,9 +3186,11 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Successful Response */
+            /** @description accepted: its jobs end cancelled */
             202: {
                 headers: {
+                    /** @description its URL */
+                    Location?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3317,7 +3321,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "image/svg+xml": unknown;
+                    "image/svg+xml": string;
                 };
             };
             /** @description Validation Error */

@@ -16,6 +16,7 @@ def test_cancel_ends_every_queued_job_then_conflicts(client: TestClient) -> None
     sweep = create(client, {**PLAYGROUND, "force": True})
     response = client.post(f"/v1/sweeps/{sweep['id']}/cancel")
     assert response.status_code == 202 and response.json()["status"] == "cancelled"
+    assert response.headers["Location"] == f"/v1/sweeps/{sweep['id']}"
     assert {v["status"] for v in response.json()["variations"]} == {"cancelled"}
     assert client.post(f"/v1/sweeps/{sweep['id']}/cancel").status_code == 409
 
