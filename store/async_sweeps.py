@@ -1,9 +1,11 @@
 """Sweeps as the API sees them: a hash per sweep beside its jobs (key names in store/jobs.py).
 
 A sweep's hash keeps what was asked (base, vary, target cost), the ordered job ids and the
-varied values of each, and per-job results that cannot change once known: the activation std
-at iteration 0 (``init_std:{job id}``) and, once a job has ended, the iteration at which its
-cost first reached the target (``reach:{job id}``), so a poll reads each stream once.
+varied values of each. Per-job results read from the records, the activation std at iteration
+0 (``init_std:{job id}``) and, once a job has ended, the iteration at which its cost first
+reached the target (``reach:{job id}``), go into ``Sweep.cached`` for one answer (reads never
+write); an ended job's are remembered by the API process (store/sweep_results.py), so polling a
+finished sweep reads no stream.
 """
 
 from __future__ import annotations
