@@ -184,16 +184,19 @@ async def get_quota(request: Request, caller: CallerDep, settings: SettingsDep) 
 
 QuotaDep = Annotated[Quota, Depends(get_quota)]
 SubmissionLimit = Depends(limit_submissions)
+
+
+def accepted(description: str) -> dict[str, Any]:
+    """The documentation of a 202 whose ``Location`` is the job's or sweep's URL."""
+    location = {"description": "its URL", "schema": {"type": "string"}}
+    return {"description": description, "headers": {"Location": location}}
+
+
 # what POST /v1/jobs and POST /v1/sweeps share: the submission rate limit and its refusals
 SUBMISSION: dict[str, Any] = {
     "status_code": 202,
     "responses": {
-        202: {
-            "description": "accepted: it runs on a worker",
-            "headers": {
-                "Location": {"description": "its URL", "schema": {"type": "string"}},
-            },
-        },
+        202: accepted("accepted: it runs on a worker"),
         **TOO_LARGE,
         **BUSY,
         503: {"model": MessageModel},

@@ -25,6 +25,7 @@ from store.async_store import AsyncJobStore, connect
 from store.capacity import AsyncCapacity
 from store.queue import make_celery
 from store.settings import Settings, get_settings
+from store.sweep_results import SweepResults
 
 
 def operation_id(route: APIRoute) -> str:
@@ -51,6 +52,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         app.state.limits = AsyncLimits(client)
         app.state.capacity = AsyncCapacity(client, settings.store_margin_bytes)
+        app.state.sweep_results = SweepResults(settings.sweep_cache_entries)
         app.state.celery = make_celery(settings)
         app.state.theory = TheoryPool(settings.theory_processes, settings.worker_memory_bytes)
         try:

@@ -1,9 +1,11 @@
 """Sweeps as the API sees them: a hash per sweep beside its jobs (key names in store/jobs.py).
 
 A sweep's hash keeps what was asked (base, vary, target cost), the ordered job ids and the
-varied values of each, and per-job results that cannot change once known: the activation std
-at iteration 0 (``init_std:{job id}``) and, once a job has ended, the iteration at which its
-cost first reached the target (``reach:{job id}``), so a poll reads each stream once.
+varied values of each. Per-job results read from the records, the activation std at iteration
+0 (``init_std:{job id}``) and, once a job has ended, the iteration at which its cost first
+reached the target (``reach:{job id}``), go into ``Sweep.cached`` for one answer (reads never
+write); an ended job's are remembered by the API process (store/sweep_results.py), so polling a
+finished sweep reads no stream.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from store.ids import created_seconds, expire_at_of, new_job_id
 from store.jobs import Job, queue_trim
 from store.keys import SWEEPS_INDEX, Keys, iteration_of, owner_sweeps, stream_id, sweep_key
 from store.packing import entry_json, entry_scalars
+from store.sweep_results import SweepResults
 
 CHUNK = 1000  # records per XRANGE when reading a cost curve
 # records start {"iteration":..,"epoch":..,"cost":..}: the cost without parsing the rest
@@ -65,9 +68,10 @@ def cost_of(raw: bytes) -> float | None:
 
 
 class AsyncSweepStore:
-    def __init__(self, jobs: AsyncJobStore) -> None:
+    def __init__(self, jobs: AsyncJobStore, results: SweepResults | None = None) -> None:
         self.jobs = jobs
         self.redis = jobs.redis
+        self.results = results if results is not None else SweepResults(0)  # ended jobs
 
     async def create(
         self,

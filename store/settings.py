@@ -42,6 +42,7 @@ class Settings(BaseSettings):
     replay_cache_mb: Annotated[float, Field(ge=0)] = 256.0  # finished jobs' streams, LRU
     stream_live_mb: Annotated[float, Field(gt=0)] = 64.0  # a followed live job's recent events
     stream_viewer_lag_mb: Annotated[float, Field(gt=0)] = 16.0  # further behind: cut off
+    sweep_cache_entries: Annotated[int, Field(ge=0)] = 10_000  # ended jobs' sweep results, LRU
     api_workers: Annotated[int, Field(ge=1, le=64)] = 1  # API processes `make serve` runs
 
     api_host: str = "127.0.0.1"

@@ -15,6 +15,12 @@ MAX_GRID_SIDE = 50
 # sigmoid's chaotic cells (s_w past ~100) need hundreds of quadrature nodes per axis: about
 # 0.07 s a cell on this machine, so its grids stay small enough to answer within ~10 s
 MAX_SIGMOID_CELLS = 100
+# A tanh or sigmoid cell's work grows with its length q*: the correlation map's 2D rule has
+# engine.gaussian.nodes_2d(q*)^2 nodes (512^2 from q* ~ 110), and |f| <= 1 bounds q* by
+# s_w + s_b. A grid's nodes, so bounded, may add up to this: the 50 x 50 example over s_w in
+# [0.5, 4] needs 1.7e7; 95 cells at s_w >= 110 fill it (a 50 x 50 grid there took 7 minutes)
+MAX_GRID_NODES = 2.5e7
+BOUNDED = ("tanh", "sigmoid")  # the activations whose cells cost quadrature
 Variance = Annotated[float, Field(ge=0.0, le=1e3, allow_inf_nan=False)]
 Phase = Literal["ordered", "critical", "chaotic"]
 
@@ -80,11 +86,19 @@ class PhaseDiagramCreate(_Body):
     @classmethod
     def _cells_within_reach(cls, axis: list[float] | Span, info: ValidationInfo
                             ) -> list[float] | Span:  # fmt: skip
-        weights = info.data.get("weight_variances")
-        if info.data.get("activation") == "sigmoid" and weights is not None:
+        weights, activation = info.data.get("weight_variances"), info.data.get("activation")
+        if activation == "sigmoid" and weights is not None:
             cells = len(axis_values(weights)) * len(axis_values(axis))
             if cells > MAX_SIGMOID_CELLS:
                 raise ValueError(f"{cells} cells; a sigmoid grid has at most {MAX_SIGMOID_CELLS}")
+        if activation in BOUNDED and weights is not None:
+            nodes = quadrature_nodes(axis_values(weights), axis_values(axis))
+            if nodes > MAX_GRID_NODES:
+                raise ValueError(
+                    f"a {activation} grid over these variances needs up to {nodes:.3g} quadrature "
+                    f"nodes, over the grid's budget of {MAX_GRID_NODES:.3g}: large variances "
+                    "cost the most; ask fewer values there"
+                )
         return axis
 
 
@@ -106,6 +120,14 @@ class PhaseDiagramPublic(BaseModel):
     xi_c: Grid
     phase: list[list[Phase]]
     critical_weight_variance: list[float | None]
+
+
+def quadrature_nodes(weights: np.ndarray, biases: np.ndarray) -> float:
+    """An upper bound of the 2D rule's nodes over every cell (q* <= s_w + s_b)."""
+    from engine.gaussian import nodes_2d
+
+    bound = weights[None, :] + biases[:, None]
+    return float((nodes_2d(bound).astype(np.float64) ** 2).sum())
 
 
 def axis_values(axis: list[float] | Span) -> np.ndarray:

@@ -20,7 +20,7 @@ from api.deps import (
     resolve_spec,
 )
 from api.errors import invalid
-from api.limits import SUBMISSION, QuotaDep
+from api.limits import SUBMISSION, QuotaDep, accepted
 from api.models import (
     RECORD_FIELDS,
     DatasetPublic,
@@ -229,15 +229,20 @@ async def read_dataset(
     "/{job_id}/cancel",
     operation_id="cancelJob",
     status_code=202,
-    responses={**NOT_FOUND, 409: {"model": Message, "description": "already finished"}},
+    responses={
+        202: accepted("accepted: the job ends cancelled (at once when queued)"),
+        **NOT_FOUND,
+        409: {"model": Message, "description": "already finished"},
+    },
 )
-async def cancel_job(job: OwnedJobDep, store: StoreDep) -> JobPublic:
+async def cancel_job(job: OwnedJobDep, store: StoreDep, response: Response) -> JobPublic:
     """Stop a queued or running job; it ends ``cancelled`` and keeps its records."""
     before = job.status if job.status in FINAL else await store.cancel(job.id, job.expire_at)
     if before is None:
         raise HTTPException(404, f"job {job.id} not found (deleted)")
     if before in FINAL:
         raise HTTPException(409, f"job {job.id} already {before}; nothing to cancel")
+    response.headers["Location"] = f"/v1/jobs/{job.id}"
     return JobPublic.of(await store.get(job.id) or job)
 
 

@@ -47,7 +47,12 @@ def phase_diagram(body: PhaseDiagramCreate) -> PhaseDiagramPublic:
     "/signal/diagram.svg",
     operation_id="getPhaseDiagramPlot",
     response_class=Response,
-    responses={200: {"content": {"image/svg+xml": {}}, "description": "the phase diagram"}},
+    responses={
+        200: {
+            "content": {"image/svg+xml": {"schema": {"type": "string"}}},
+            "description": "the phase diagram",
+        }
+    },
 )
 def phase_diagram_svg(
     activation: ActivationName = "tanh",

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
 
 from api.auth import AUTH_RESPONSES, require_key
 from api.deps import CallerDep, CeleryDep, SettingsDep, StoreDep
 from api.errors import ORJSONResponse
-from api.limits import SUBMISSION, QuotaDep
+from api.limits import SUBMISSION, QuotaDep, accepted
 from api.models import Message, SweepCreate, SweepPublic, SweepsPublic
 from api.numbers import Count
 from api.services import sweeps as sweeps_service
@@ -29,8 +29,8 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": Message, "descripti
 PAGE_DEFAULT, PAGE_MAX = 20, 100
 
 
-async def get_sweeps(store: StoreDep) -> AsyncSweepStore:
-    return AsyncSweepStore(store)
+async def get_sweeps(store: StoreDep, request: Request) -> AsyncSweepStore:
+    return AsyncSweepStore(store, request.app.state.sweep_results)
 
 
 SweepStoreDep = Annotated[AsyncSweepStore, Depends(get_sweeps)]
@@ -94,12 +94,17 @@ async def read_sweep(sweep: SweepDep, sweeps: SweepStoreDep) -> SweepPublic:
     "/{sweep_id}/cancel",
     operation_id="cancelSweep",
     status_code=202,
-    responses={**NOT_FOUND, 409: {"model": Message, "description": "no job left to cancel"}},
+    responses={
+        202: accepted("accepted: its jobs end cancelled"),
+        **NOT_FOUND,
+        409: {"model": Message, "description": "no job left to cancel"},
+    },
 )
-async def cancel_sweep(sweep: SweepDep, sweeps: SweepStoreDep) -> SweepPublic:
+async def cancel_sweep(sweep: SweepDep, sweeps: SweepStoreDep, response: Response) -> SweepPublic:
     """Stop every queued or running job of the sweep; they end ``cancelled``."""
     if not await sweeps_service.cancel_sweep(sweep, sweeps):
         raise HTTPException(409, f"sweep {sweep.id} has no queued or running job to cancel")
+    response.headers["Location"] = f"/v1/sweeps/{sweep.id}"
     return await sweep_public(sweep, sweeps)
 
 

@@ -23,6 +23,7 @@ from store.estimate import storage_bytes
 from store.jobs import Job
 from store.keys import ACTIVE
 from store.settings import Settings
+from store.sweep_results import Derived, SweepResults
 
 
 async def create_sweep(
@@ -130,13 +131,16 @@ def sweep_status(statuses: list[str]) -> str:
 
 
 async def sweeps_public(page: list[Sweep], sweeps: AsyncSweepStore) -> list[SweepPublic]:
-    """Each sweep with its jobs' states, results (computed on each read) and the ranking.
+    """Each sweep with its jobs' states, results and the ranking.
 
-    The reads for every sweep of ``page`` share their round-trips, so a listing costs about
-    what one sweep does.
+    The results of an ended job come from this process's memory (``sweeps.results``) once
+    known; the others are read from the records, for every sweep of ``page`` in shared
+    round-trips, so a listing costs about what one sweep does. The jobs' hashes are read
+    every time: a deleted job shows as deleted, never with its old results.
     """
     job_ids = [job_id for sweep in page for job_id in sweep.job_ids]
     jobs = dict(zip(job_ids, await sweeps.jobs.get_many(job_ids), strict=True))
+    known = _remembered(page, jobs, sweeps.results)
     learned: list[dict[str, Any]] = [{} for _ in page]
     unknown = [
         (k, job_id)
@@ -160,7 +164,37 @@ async def sweeps_public(page: list[Sweep], sweeps: AsyncSweepStore) -> list[Swee
         learned[k][f"reach:{job_id}"] = iterations_to_reach(curve, page[k].target_cost)
     for sweep, values in zip(page, learned, strict=True):  # reads never write: not stored
         sweep.cached.update(values)
+    _remember(page, jobs, known, sweeps.results)
     return [_public(sweep, [jobs[job_id] for job_id in sweep.job_ids]) for sweep in page]
+
+
+def _remembered(page: list[Sweep], jobs: dict[str, Job | None], results: SweepResults) -> set[str]:
+    """Put the remembered results of ended jobs into their sweeps' ``cached``; forget deleted
+    jobs. The ids of the jobs found."""
+    found = set()
+    for sweep in page:
+        for job_id in sweep.job_ids:
+            job = jobs[job_id]
+            if job is None:
+                results.forget(job_id)
+            elif job.final and (derived := results.get(job_id, sweep.target_cost)) is not None:
+                sweep.cached[f"init_std:{job_id}"] = derived.init_std
+                sweep.cached[f"reach:{job_id}"] = derived.reach
+                found.add(job_id)
+    return found
+
+
+def _remember(
+    page: list[Sweep], jobs: dict[str, Job | None], known: set[str], results: SweepResults
+) -> None:
+    """Keep what was read of the ended jobs (their records no longer change)."""
+    for sweep in page:
+        for job_id in sweep.job_ids:
+            job = jobs[job_id]
+            if job is not None and job.final and job_id not in known:
+                init_std = sweep.cached.get(f"init_std:{job_id}")
+                reach = sweep.cached.get(f"reach:{job_id}")
+                results.put(job_id, Derived(init_std, sweep.target_cost, reach))
 
 
 async def sweep_public(sweep: Sweep, sweeps: AsyncSweepStore) -> SweepPublic:

@@ -2511,9 +2511,11 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Successful Response */
+            /** @description accepted: the job ends cancelled (at once when queued) */
             202: {
                 headers: {
+                    /** @description its URL */
+                    Location?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3207,9 +3209,11 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Successful Response */
+            /** @description accepted: its jobs end cancelled */
             202: {
                 headers: {
+                    /** @description its URL */
+                    Location?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3401,7 +3405,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "image/svg+xml": unknown;
+                    "image/svg+xml": string;
                 };
             };
             /** @description Validation Error */

@@ -118,6 +118,7 @@ def test_cancelling_a_queued_job_ends_it_at_once(client: TestClient) -> None:
     job = submit(client, training={"iterations": 12}, force=True)
     response = client.post(f"/v1/jobs/{job['id']}/cancel")
     assert response.status_code == 202 and response.json()["status"] == "cancelled"
+    assert response.headers["Location"] == f"/v1/jobs/{job['id']}"
     assert client.post(f"/v1/jobs/{job['id']}/cancel").status_code == 409
 
 

@@ -74,6 +74,10 @@ def test_non_json_bodies_are_typed(doc: dict[str, Any]) -> None:
     assert ops["streamJobEvents"][1]["responses"]["404"]["content"]
     metrics = ops["getServiceMetrics"][1]["responses"]["200"]["content"]
     assert metrics["text/plain"]["schema"] == {"type": "string"}
+    for op_id, (_, op) in ops.items():  # every other body too, the phase diagram's SVG included
+        for code, response in op["responses"].items():
+            for media, content in response.get("content", {}).items():
+                assert content.get("schema"), (op_id, code, media)
 
 
 def parameter(op: dict[str, Any], name: str) -> dict[str, Any]:
@@ -96,9 +100,11 @@ def test_the_servers_limits_are_in_the_schema() -> None:
     assert parameter(ops["getSweepPlot"][1], "name")["enum"] == ["heatmap", "depth", "spectra"]
     assert parameter(ops["getSweepPlot"][1], "metric")["enum"][0] == "final_cost"
     for op_id in ("createJob", "createSweep"):
-        responses = ops[op_id][1]["responses"]
-        assert "Location" in responses["202"]["headers"]
-        assert "Retry-After" in responses["429"]["headers"]
+        assert "Retry-After" in ops[op_id][1]["responses"]["429"]["headers"]
+    accepting = [op_id for op_id, (_, op) in ops.items() if "202" in op["responses"]]
+    assert sorted(accepting) == ["cancelJob", "cancelSweep", "createJob", "createSweep"]
+    for op_id in accepting:
+        assert "Location" in ops[op_id][1]["responses"]["202"]["headers"], op_id
     for op_id, (path, op) in ops.items():
         touches_redis = path.startswith(("/v1/jobs", "/v1/sweeps", "/readyz"))
         assert touches_redis <= ("503" in op["responses"]), op_id

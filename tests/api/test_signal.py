@@ -8,7 +8,13 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from api.models.signal import MAX_GRID_SIDE
+from api.models.signal import (
+    MAX_GRID_NODES,
+    MAX_GRID_SIDE,
+    PhaseDiagramCreate,
+    axis_values,
+    quadrature_nodes,
+)
 from tests.api.errors import detail, locs
 
 
@@ -102,6 +108,31 @@ def test_a_sigmoid_grid_is_kept_small_and_named(http):
             "bias_variances": {"start": 0, "stop": 0.3, "num": 10}}  # fmt: skip
     [error] = detail(http.post("/v1/theory/signal/diagram", json=body))
     assert error["loc"] == ["body", "bias_variances"] and "at most 100" in error["msg"]
+
+
+@pytest.mark.parametrize("activation", ["tanh", "sigmoid"])
+def test_a_grid_of_costly_cells_is_refused_before_any_quadrature(http, activation):
+    """Cells at large s_w need 512 x 512 nodes each: 10 x 10 of them is over the budget
+    (a 50 x 50 tanh grid there took 7 minutes), and said at once."""
+    body = {"activation": activation, "weight_variances": {"start": 900, "stop": 1000, "num": 10},
+            "bias_variances": [0.0] * 10}  # fmt: skip
+    response = http.post("/v1/theory/signal/diagram", json=body, timeout=5)
+    [error] = detail(response)
+    assert error["loc"] == ["body", "bias_variances"] and "budget" in error["msg"], error
+    svg = http.get("/v1/theory/signal/diagram.svg", params={"weight_variance_max": 1000}, timeout=5)
+    assert ["query", "num"] in locs(svg)
+
+
+def test_the_budget_admits_the_documented_grids() -> None:
+    """The schema's 50 x 50 example, the page's 40 x 40 and the SVG's default grid fit."""
+    [example] = PhaseDiagramCreate.model_json_schema()["examples"]
+    page = {"weight_variances": {"start": 0.2, "stop": 4.5, "num": 40},
+            "bias_variances": {"start": 0.0, "stop": 0.3, "num": 40}}  # fmt: skip
+    for body in (example, page):
+        grid = PhaseDiagramCreate.model_validate(body)
+        nodes = quadrature_nodes(axis_values(grid.weight_variances),
+                                 axis_values(grid.bias_variances))  # fmt: skip
+        assert 0 < nodes <= MAX_GRID_NODES
 
 
 def test_the_catalog_lists_mean_field_with_its_formula(http):

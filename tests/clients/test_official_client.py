@@ -9,15 +9,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import httpx
 import pytest
 from initlab_client import (
     AsyncClient,
     Client,
     ConflictError,
     NotFoundError,
+    PayloadTooLargeError,
     RateLimitedError,
-    StoreFullError,
     UnauthorizedError,
     ValidationError,
 )
@@ -131,33 +130,27 @@ def test_each_error_is_its_own_class_with_the_servers_detail(api: Client) -> Non
         list(api.stream(UNKNOWN))
 
 
-def test_rate_limited_and_unauthorized_from_a_server_with_limits_and_keys(
+def test_rate_limited_unauthorized_and_too_large_from_a_server_with_limits_and_keys(
     redis_server: RedisServer, celery_worker: subprocess.Popen, tmp_path: Path
 ) -> None:
     key = "client-test-key-0123456789"
-    env = service_env(redis_server.url, SUBMISSIONS_PER_MINUTE="1", API_KEYS=f"ci:{key}")
+    env = service_env(
+        redis_server.url, SUBMISSIONS_PER_MINUTE="1", API_KEYS=f"ci:{key}", MAX_BODY_BYTES="4096"
+    )
     with launch.api_server(env, tmp_path / "api.log") as server:
-        with Client(server.url) as anonymous, pytest.raises(UnauthorizedError):
+        with Client(server.url) as anonymous, pytest.raises(UnauthorizedError) as unknown:
             anonymous.catalog()
+        assert unknown.value.status == 401 and "X-API-Key" in unknown.value.detail
         with Client(server.url, api_key=key) as api:
+            with pytest.raises(PayloadTooLargeError) as large:  # refused before it is counted
+                api.theory({"model": {"hidden": [1] * 3000}})  # ~6 kB
+            assert large.value.status == 413 and "4096" in large.value.detail
             job = api.submit({"training": {"iterations": 5}}, force=True)
             with pytest.raises(RateLimitedError) as limited:
                 api.submit({"training": {"iterations": 6}}, force=True)
             assert limited.value.retry_after is not None and 1 <= limited.value.retry_after <= 60
             assert "rate limit" in limited.value.detail
             assert api.wait(job.id, timeout=60).status == "succeeded"
-
-
-def test_a_full_store_is_a_store_full_error() -> None:
-    # (this branch's server has no 507 yet: the answer issue 9 gives, replayed)
-    detail = "the job store is full: 1.0 GB of 1.0 GB used; delete jobs or retry later"
-    transport = httpx.MockTransport(lambda _: httpx.Response(507, json={"detail": detail}))
-    with (
-        Client("http://initlab.test", transport=transport) as api,
-        pytest.raises(StoreFullError) as full,
-    ):
-        api.submit({})
-    assert full.value.status == 507 and full.value.detail == detail
 
 
 def test_the_async_client_does_the_same(api_url: str, finished: str) -> None:

@@ -8,12 +8,14 @@ makes room from ended jobs only.
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 import redis
+from initlab_client import Client, StoreFullError
 
 from scripts import launch
 from store.keys import Keys
@@ -23,6 +25,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 MAXMEMORY = "24mb"
 MARGIN = str(4 * 2**20)
+RETRY_AFTER = "7"  # not the default (30): the client must carry the server's own number
 _seeds = itertools.count(1)
 
 
@@ -34,7 +37,11 @@ def playground() -> dict[str, object]:
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[launch.Stack]:
     logs = tmp_path_factory.mktemp("full-store")
     with launch.service_stack(
-        "initlab-full", Path(logs), maxmemory=MAXMEMORY, STORE_MARGIN_BYTES=MARGIN
+        "initlab-full",
+        Path(logs),
+        maxmemory=MAXMEMORY,
+        STORE_MARGIN_BYTES=MARGIN,
+        STORE_RETRY_AFTER_SECONDS=RETRY_AFTER,
     ) as stack:
         yield stack
 
@@ -66,7 +73,7 @@ def test_a_full_store_refuses_clearly_reads_work_and_a_delete_makes_room(
     assert len(accepted) >= 2
     detail = refusal.json()["detail"]
     assert detail.startswith("store full:") and "maxmemory 25.2 MB" in detail, detail
-    assert int(refusal.headers["Retry-After"]) > 0
+    assert refusal.headers["Retry-After"] == RETRY_AFTER
     for job_id in accepted:  # no accepted job fails for lack of room
         assert wait_for(http, job_id, timeout=120)["status"] == "succeeded"
     assert all(worker.poll() is None for worker in stack.workers)
@@ -97,6 +104,33 @@ def test_a_job_too_big_for_the_store_is_refused_cleanly(
     response = http.post("/v1/jobs", json={"preset": "glorot_2010", "force": True})
     assert response.status_code == 507 and "Retry-After" in response.headers
     assert "store full" in response.json()["detail"]
+    assert all(worker.poll() is None for worker in stack.workers)
+
+
+def test_the_official_client_raises_store_full_with_the_limit_and_retry_after(
+    stack: launch.Stack, http: httpx.Client
+) -> None:
+    """initlab_client against this stack: a job and a sweep too big for the store are a
+    StoreFullError carrying 507, the server's numbers and its Retry-After."""
+    numbers = re.compile(
+        r"of a limit of ([\d.]+) MB \(maxmemory ([\d.]+) MB less STORE_MARGIN_BYTES ([\d.]+) MB\)"
+    )
+    jobs_before = http.get("/v1/jobs").json()["count"]
+    with Client(stack.api.url, timeout=60) as api:
+        with pytest.raises(StoreFullError) as job:
+            api.submit({"preset": "glorot_2010"}, force=True)
+        with pytest.raises(StoreFullError) as sweep:
+            api.sweep({"preset": "glorot_2010"}, {"init.seed": [1, 2]}, force=True)
+        for full in (job.value, sweep.value):
+            assert full.status == 507 and full.retry_after == int(RETRY_AFTER), full
+            assert full.detail.startswith("store full:"), full.detail
+            found = numbers.search(full.detail)
+            assert found is not None, full.detail
+            limit, maxmemory, margin = map(float, found.groups())
+            assert (maxmemory, margin) == (round(24 * 2**20 / 1e6, 1), round(4 * 2**20 / 1e6, 1))
+            assert limit == pytest.approx(maxmemory - margin, abs=0.11)
+        assert "2 job(s)" in sweep.value.detail
+    assert http.get("/v1/jobs").json()["count"] == jobs_before  # refused: nothing was made
     assert all(worker.poll() is None for worker in stack.workers)
 
 

@@ -6,10 +6,13 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from initlab_client import Client, ServiceUnavailableError
 
 from api.main import create_app
+from scripts import launch
 from scripts.redis_server import RedisServer
 from store.settings import Settings
+from tests.conftest import service_env
 
 pytestmark = [pytest.mark.e2e]
 
@@ -37,3 +40,23 @@ def test_redis_down_is_a_503_and_both_recover(tmp_path: Path) -> None:
             created = client.post("/v1/jobs", json={"training": {"iterations": 7}})
             assert created.status_code == 202, created.text
             assert client.get(created.headers["Location"]).json()["status"] == "queued"
+
+
+def test_the_official_client_raises_service_unavailable_while_redis_is_down(
+    tmp_path: Path,
+) -> None:
+    """initlab_client against a real uvicorn whose Redis stopped: ServiceUnavailableError with
+    the server's 503 detail, for a read and a submission; then it works again."""
+    with RedisServer(data_dir=tmp_path) as server:
+        env = service_env(server.url, CELERY_QUEUE="initlab-down-client")
+        with launch.api_server(env, tmp_path / "api.log") as api, Client(api.url) as client:
+            job = client.submit({"training": {"iterations": 5}})
+            server.stop()
+            for call in (lambda: client.get(job.id), lambda: client.submit({})):
+                with pytest.raises(ServiceUnavailableError) as down:
+                    call()
+                assert down.value.status == 503
+                assert down.value.detail.startswith("job store unavailable: "), down.value.detail
+            server.start()  # (an empty store again: this server keeps nothing on disk)
+            again = client.submit({"training": {"iterations": 6}})
+            assert client.get(again.id).status == "queued"

@@ -8,10 +8,14 @@ import httpx
 
 
 class InitlabError(Exception):
-    """A response the client cannot turn into a result: ``status`` and the server's ``detail``."""
+    """A response the client cannot turn into a result: ``status``, the server's ``detail``,
+    and ``retry_after``, the seconds its ``Retry-After`` header says to wait (None without
+    one: waiting alone would not help)."""
 
     def __init__(self, status: int, detail: Any, response: httpx.Response | None = None) -> None:
         self.status, self.detail, self.response = status, detail, response
+        header = response.headers.get("Retry-After") if response is not None else None
+        self.retry_after: int | None = int(header) if header and header.isdigit() else None
         super().__init__(f"{status}: {detail}")
 
 
@@ -50,14 +54,10 @@ class PayloadTooLargeError(InitlabError):
 class RateLimitedError(InitlabError):
     """429: a rate or active-jobs limit; ``retry_after`` seconds when waiting helps, else None."""
 
-    def __init__(self, status: int, detail: Any, response: httpx.Response | None = None) -> None:
-        super().__init__(status, detail, response)
-        header = response.headers.get("Retry-After") if response is not None else None
-        self.retry_after: int | None = int(header) if header and header.isdigit() else None
-
 
 class StoreFullError(InitlabError):
-    """507: the job store has no room for this job; delete jobs or retry later."""
+    """507: the job store has no room for this job (the detail says the limit and how much is
+    used); delete jobs, or retry after ``retry_after`` seconds."""
 
 
 class ServiceUnavailableError(InitlabError):
