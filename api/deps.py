@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from api.auth import Principal, check_shared, require_key, require_reader
 from api.errors import body_error
+from api.services.theory import TheoryPool
 from engine.experiment import ExperimentSpec
 from engine.spec import SpecRequest, resolve
 from store.async_store import AsyncJobStore
@@ -32,9 +33,14 @@ async def get_celery(request: Request) -> Celery:
     return request.app.state.celery  # type: ignore[no-any-return]
 
 
+async def get_theory(request: Request) -> TheoryPool:
+    return request.app.state.theory  # type: ignore[no-any-return]
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 StoreDep = Annotated[AsyncJobStore, Depends(get_store)]
 CeleryDep = Annotated[Celery, Depends(get_celery)]
+TheoryDep = Annotated[TheoryPool, Depends(get_theory)]  # CPU-heavy theory, off the API process
 CallerDep = Annotated[Principal, Depends(require_key)]  # an API key (when auth is on)
 ReaderDep = Annotated[Principal, Depends(require_reader)]  # an API key or a share token
 JobIdPath = Annotated[str, Path(pattern=f"^{JOB_ID.pattern}$", description="32 hex digits")]

@@ -1,7 +1,8 @@
 """Signal propagation at initialization, from mean-field theory: a point or a phase diagram.
 
-Both routes are plain ``def``: FastAPI runs them in its threadpool, so the quadrature never
-blocks the event loop, and the grid is bounded (api.services.signal.MAX_GRID_SIDE).
+The quadrature runs in the theory pool's processes (api/services/theory.py): neither the event
+loop nor, through the GIL, the streams of the API process wait for it. The grid is bounded
+(api.models.signal.MAX_GRID_SIDE and its quadrature budget).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 
 from api.auth import AUTH_RESPONSES, require_key
+from api.deps import TheoryDep
 from api.errors import invalid
 from api.models.signal import (
     MAX_GRID_SIDE,
@@ -22,7 +24,7 @@ from api.models.signal import (
     SignalPublic,
     Span,
 )
-from api.services.signal import signal_grid, signal_point
+from api.services.signal import signal_grid, signal_grid_svg, signal_point
 from engine.vocabulary import ActivationName
 
 router = APIRouter(
@@ -32,15 +34,15 @@ router = APIRouter(
 
 
 @router.post("/signal", operation_id="predictSignal")
-def signal_propagation(body: SignalCreate) -> SignalPublic:
+async def signal_propagation(body: SignalCreate, theory: TheoryDep) -> SignalPublic:
     """q*, c*, chi_1, the depth scales xi_q and xi_c, and the phase at (s_w, s_b)."""
-    return signal_point(body)
+    return await theory.run(signal_point, body)
 
 
 @router.post("/signal/diagram", operation_id="predictPhaseDiagram")
-def phase_diagram(body: PhaseDiagramCreate) -> PhaseDiagramPublic:
+async def phase_diagram(body: PhaseDiagramCreate, theory: TheoryDep) -> PhaseDiagramPublic:
     """The phase diagram: every statistic on a s_w x s_b grid, and the critical line."""
-    return signal_grid(body)
+    return await theory.run(signal_grid, body)
 
 
 @router.get(
@@ -54,15 +56,14 @@ def phase_diagram(body: PhaseDiagramCreate) -> PhaseDiagramPublic:
         }
     },
 )
-def phase_diagram_svg(
+async def phase_diagram_svg(
+    theory: TheoryDep,
     activation: ActivationName = "tanh",
     num: Annotated[int, Query(ge=2, le=MAX_GRID_SIDE)] = 40,
     weight_variance_max: Annotated[float, Query(gt=0.0, le=1e3)] = 4.5,
     bias_variance_max: Annotated[float, Query(gt=0.0, le=1e3)] = 0.3,
 ) -> Response:
     """The phase diagram as an SVG image: xi_c over the plane, the critical line dashed."""
-    from api.svg_signal import phase_svg
-
     try:
         body = PhaseDiagramCreate(
             activation=activation,
@@ -72,6 +73,5 @@ def phase_diagram_svg(
         )  # fmt: skip
     except ValidationError as exc:  # a grid too big for the activation: the size is the query's
         raise invalid(("query", "num"), exc.errors()[0]["msg"]) from None
-    diagram = signal_grid(body).model_dump(mode="json")
-    svg = phase_svg(diagram, f"{activation}: correlation depth scale xi_c")
+    svg = await theory.run(signal_grid_svg, body, f"{activation}: correlation depth scale xi_c")
     return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "max-age=3600"})

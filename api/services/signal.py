@@ -14,7 +14,7 @@ from api.models.signal import (
 
 
 def signal_point(body: SignalCreate) -> SignalPublic:
-    """The statistics of one point (CPU work: call it off the event loop)."""
+    """The statistics of one point (CPU work: run it in the theory pool)."""
     from engine.meanfield import signal_propagation
 
     point = signal_propagation(body.activation, body.weight_variance, body.bias_variance)
@@ -29,3 +29,10 @@ def signal_grid(body: PhaseDiagramCreate) -> PhaseDiagramPublic:
         body.activation, axis_values(body.weight_variances), axis_values(body.bias_variances)
     )
     return PhaseDiagramPublic.model_validate(diagram.to_json())
+
+
+def signal_grid_svg(body: PhaseDiagramCreate, title: str) -> bytes:
+    """The phase diagram of a grid as an SVG image (CPU work: run it in the theory pool)."""
+    from api.svg_signal import phase_svg
+
+    return phase_svg(signal_grid(body).model_dump(mode="json"), title)

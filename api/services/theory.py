@@ -14,9 +14,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import HTTPException
 
@@ -24,6 +25,7 @@ from engine.experiment import ExperimentSpec
 from store.memory import cap_address_space, out_of_memory
 
 log = logging.getLogger("api.theory")
+T = TypeVar("T")
 
 
 def _start(memory_limit: int) -> None:
@@ -37,7 +39,8 @@ def _report(spec: ExperimentSpec) -> dict[str, Any]:
 
 
 class TheoryPool:
-    """``processes`` spawned processes that compute variance reports."""
+    """``processes`` spawned processes that compute variance reports, signal propagation
+    and phase diagrams (api/services/signal.py)."""
 
     def __init__(self, processes: int, memory_limit: int) -> None:
         self.processes, self.memory_limit = processes, memory_limit
@@ -52,10 +55,15 @@ class TheoryPool:
         )
 
     async def variance(self, spec: ExperimentSpec) -> dict[str, Any]:
-        """The report of ``spec`` (resolved, iterations 0); 503 if its process failed."""
+        """The report of ``spec`` (resolved, iterations 0)."""
+        return await self.run(_report, spec)
+
+    async def run(self, work: Callable[..., T], *args: Any) -> T:
+        """``work(*args)`` in one of the pool's processes (``work`` importable, its arguments
+        and result picklable); 503 if its process failed."""
         loop = asyncio.get_running_loop()
         try:
-            return await loop.run_in_executor(self.executor, _report, spec)
+            return await loop.run_in_executor(self.executor, work, *args)
         except MemoryError:
             raise HTTPException(503, f"theory {out_of_memory(self.memory_limit)}") from None
         except BrokenProcessPool:  # a process was killed: later requests get a new pool

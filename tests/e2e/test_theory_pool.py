@@ -1,8 +1,10 @@
-"""Variance reports run in the API's theory processes, not in the API: its memory stays flat
-and /readyz answers while they compute (a real uvicorn via api.server, real Redis)."""
+"""Variance reports and phase diagrams run in the API's theory processes, not in the API: its
+memory and CPU stay flat and /readyz answers while they compute (a real uvicorn via
+api.server, real Redis)."""
 
 from __future__ import annotations
 
+import os
 import statistics
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -10,6 +12,8 @@ from pathlib import Path
 
 import httpx
 
+from api.models.signal import PhaseDiagramCreate
+from api.services.signal import signal_grid
 from scripts import launch
 from scripts.redis_server import RedisServer
 from tests.conftest import service_env
@@ -25,6 +29,12 @@ def _peak_rss_mb(pid: int) -> float:
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     raise AssertionError("no VmHWM")
+
+
+def _cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) the process itself has used, its children apart."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _readyz_seconds(client: httpx.Client, n: int) -> list[float]:
@@ -80,3 +90,33 @@ def test_heavy_theory_requests_leave_the_api_process_light_and_ready(
     assert grown < 50  # computed in the API's own threads, six reports add ~300+ MB
     # generous (the two cores are busy with the reports either way): the loop is not blocked
     assert busy_ms < max(10 * idle_ms, 50) and max(busy) < 1.0
+
+
+def test_phase_diagrams_are_computed_outside_the_api_process(
+    redis_server: RedisServer, tmp_path: Path
+) -> None:
+    diagram = {
+        "activation": "tanh",
+        "weight_variances": {"start": 0.2, "stop": 4.5, "num": 50},
+        "bias_variances": {"start": 0.0, "stop": 0.3, "num": 50},
+    }
+    start = time.process_time()
+    signal_grid(PhaseDiagramCreate.model_validate(diagram))  # the quadrature's own CPU time
+    quadrature = time.process_time() - start
+    env = service_env(redis_server.url, CELERY_QUEUE="initlab-theory")
+    with (
+        launch.api_server(env, tmp_path / "api.log") as api,
+        httpx.Client(base_url=api.url, timeout=120) as client,
+    ):
+        assert client.post("/v1/theory/signal/diagram", json=diagram).status_code == 200  # warm
+        before = _cpu_seconds(api.process.pid)
+        for _ in range(3):
+            answer = client.post("/v1/theory/signal/diagram", json=diagram)
+            assert answer.status_code == 200, answer.text
+            assert len(answer.json()["xi_c"]) == 50
+        svg = client.get("/v1/theory/signal/diagram.svg", params={"num": 50})
+        assert svg.status_code == 200
+        used = _cpu_seconds(api.process.pid) - before
+    print(f"API CPU {used:.2f} s for four 50x50 diagrams, quadrature alone {quadrature:.2f} s each")
+    # in the API's threads it would cost at least the quadrature, four times over
+    assert used < 1.5 * quadrature
