@@ -17,6 +17,7 @@ import redis.exceptions
 
 from api.errors import unavailable
 from api.streams.feed import START, Feed, sse, status_event
+from api.streams.memory import return_freed_memory
 from store.async_store import AsyncJobStore
 from store.codec import dumps
 from store.jobs import Job
@@ -56,6 +57,7 @@ class Hub:
         self.finished: OrderedDict[str, Feed] = OrderedDict()
         self._building: dict[str, asyncio.Task[Feed]] = {}
         self._followers: set[asyncio.Task[None]] = set()
+        self._packing: set[asyncio.Task[None]] = set()
 
     def cached(self, job_id: str) -> Feed | None:
         """A finished job's kept feed, if this process has it."""
@@ -119,6 +121,14 @@ class Hub:
         replay.freeze()
         self.finished[feed.job_id] = replay
         self.trim()
+        task = asyncio.create_task(self._pack(replay))
+        self._packing.add(task)
+        task.add_done_callback(self._packing.discard)
+
+    async def _pack(self, replay: Feed) -> None:
+        """Keep a finished feed as its zstd copy: about a tenth of its size."""
+        await replay.pack()
+        self.trim()
 
     def trim(self) -> None:
         """Drop the least recently used finished feeds until the cache fits its size."""
@@ -126,6 +136,7 @@ class Hub:
         while total > self.cache_bytes and self.finished:
             _, dropped = self.finished.popitem(last=False)
             total -= dropped.size
+            return_freed_memory()
 
     async def _follow(self, feed: Feed, job: Job | None) -> None:
         """Follow a live job for every viewer of this process, until it ends (or none watch)."""
@@ -165,7 +176,7 @@ class Hub:
             self._keep(feed)
 
     async def close(self) -> None:
-        for task in list(self._followers) + list(self._building.values()):
+        for task in [*self._followers, *self._building.values(), *self._packing]:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task

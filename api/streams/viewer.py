@@ -70,13 +70,33 @@ def slices(body: bytes) -> Iterator[memoryview]:
     return (view[start : start + CHUNK] for start in range(0, len(body), CHUNK))
 
 
-def ready_replay(hub: Hub, job: Job, after: int | None, coding: str | None) -> bytes | None:
-    """The whole body of a replay from the start, when this process has it ready: it goes out
-    with a ``Content-Length``, in slices of that one copy."""
+async def sent_in_slices(body: bytes) -> AsyncIterator[memoryview]:
+    for part in slices(body):
+        yield part
+
+
+async def held_in_slices(feed: Feed) -> AsyncIterator[memoryview]:
+    """A packed feed's decoded body, held (shared with its other readers) while it is sent."""
+    body = await feed.hold_body()
+    try:
+        for part in slices(body):
+            yield part
+    finally:
+        feed.release_body()
+
+
+def ready_replay(
+    hub: Hub, job: Job, after: int | None, coding: str | None
+) -> tuple[int, AsyncIterator[memoryview]] | None:
+    """(length, body) of a replay from the start, when this process has it ready: it goes out
+    with a ``Content-Length``, in slices of one shared copy."""
     feed = hub.cached(job.id) if after is None and job.final else None
     if feed is None:
         return None
-    return feed.body if coding is None else feed.compressed.get(coding)
+    if coding is None:
+        return feed.offsets[-1], held_in_slices(feed)
+    body = feed.compressed.get(coding)
+    return None if body is None else (len(body), sent_in_slices(body))
 
 
 async def viewer_body(
@@ -93,6 +113,7 @@ async def viewer_body(
         yield coder.chunk(status) if coder is not None else status
     feed = await hub.feed(job)
     feed.viewers += 1
+    holding = False
     try:
         if after is None and coder is not None and job.final and feed.complete:
             body = await feed.compressed_body(coding or "")
@@ -100,6 +121,9 @@ async def viewer_body(
             for part in slices(body):
                 yield part
             return
+        if feed.frozen:  # a kept replay, read by slices of its decoded body
+            await feed.hold_body()
+            holding = True
         # a replay starts with the job's status, sent already
         index = 1 if after is None and early and feed.first() == status else None
         async for data in feed_events(hub, feed, job, after, lag, index):
@@ -108,3 +132,5 @@ async def viewer_body(
             yield coder.finish()
     finally:
         feed.viewers -= 1
+        if holding:
+            feed.release_body()
