@@ -17,6 +17,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from bisect import bisect_right
+from collections.abc import Callable
+from functools import partial
 
 from api.encodings import compress, decompress_zstd
 from api.streams.memory import return_freed_memory
@@ -58,7 +60,7 @@ class Feed:
         self.holders = 0  # viewers reading the decoded body of a packed feed
         self.opening = b""  # once frozen: the first event
         self.compressed: dict[str, bytes] = {}
-        self._locks: dict[str, asyncio.Lock] = {}
+        self._work: dict[str, asyncio.Future[bytes]] = {}  # a copy being made, per coding
         self._wake = asyncio.Event()
 
     # ------------------------------------------------------------------ writing (the follower)
@@ -116,13 +118,22 @@ class Feed:
         assert self.frozen
         self.holders += 1
         try:
-            async with self._locks.setdefault("decoded", asyncio.Lock()):
-                if self.body is None:
-                    self.body = await asyncio.to_thread(decompress_zstd, self.compressed["zstd"])
+            if self.body is None:
+                decoded = await self._once("identity", decompress_zstd, self.compressed["zstd"])
+                self.body = self.body or decoded
         except BaseException:
             self.release_body()
             raise
         return self.body
+
+    async def _once(self, what: str, make: Callable[[bytes], bytes], data: bytes) -> bytes:
+        """``make(data)`` in a thread, once for all who ask meanwhile: they wait on one future
+        and all resume in the same turn (a lock would wake them one turn after another)."""
+        work = self._work.get(what)
+        if work is None:
+            work = self._work[what] = asyncio.ensure_future(asyncio.to_thread(make, data))
+            work.add_done_callback(lambda _: self._work.pop(what, None))
+        return await asyncio.shield(work)
 
     def release_body(self) -> None:
         self.holders -= 1
@@ -191,13 +202,13 @@ class Feed:
     async def compressed_body(self, coding: str) -> bytes:
         """The complete feed as one body in ``coding``, compressed once (in a thread)."""
         assert self.complete
-        lock = self._locks.setdefault(coding, asyncio.Lock())
-        async with lock:
-            if coding not in self.compressed:
-                body = await self.hold_body() if self.frozen else b"".join(self.events)
-                try:
-                    self.compressed[coding] = await asyncio.to_thread(compress, coding, body)
-                finally:
-                    if self.frozen:
-                        self.release_body()
-        return self.compressed[coding]
+        if coding in self.compressed:
+            return self.compressed[coding]
+        body = await self.hold_body() if self.frozen else b"".join(self.events)
+        try:
+            copy = await self._once(coding, partial(compress, coding), body)
+        finally:
+            if self.frozen:
+                self.release_body()
+        self.compressed[coding] = copy
+        return copy

@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator, Iterator
 from api.encodings import StreamCoder
 from api.streams.feed import PING, START, Feed, sse
 from api.streams.hub import BATCH, REDIS_DOWN, Hub, end_event, error_event, job_status, read_from
+from api.streams.memory import return_freed_memory
 from store.codec import dumps
 from store.jobs import Job
 
@@ -71,8 +72,11 @@ def slices(body: bytes) -> Iterator[memoryview]:
 
 
 async def sent_in_slices(body: bytes) -> AsyncIterator[memoryview]:
-    for part in slices(body):
-        yield part
+    try:
+        for part in slices(body):
+            yield part
+    finally:
+        return_freed_memory()  # what sending it took (the transport's buffers)
 
 
 async def held_in_slices(feed: Feed) -> AsyncIterator[memoryview]:
@@ -83,6 +87,7 @@ async def held_in_slices(feed: Feed) -> AsyncIterator[memoryview]:
             yield part
     finally:
         feed.release_body()
+        return_freed_memory()  # what sending it took (the transport's buffers)
 
 
 def ready_replay(
@@ -134,3 +139,4 @@ async def viewer_body(
         feed.viewers -= 1
         if holding:
             feed.release_body()
+        return_freed_memory()  # what this viewer took: its chunks, its transport's buffers

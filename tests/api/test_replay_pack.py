@@ -115,3 +115,21 @@ def test_trimming_the_heap_works_on_this_libc() -> None:
     hoard = [bytearray(4000) for _ in range(16_000)]
     del hoard
     assert memory.trim_heap()
+
+
+@pytest.mark.anyio
+async def test_viewers_waiting_for_the_decoded_body_all_resume_in_one_turn(
+    redis_db: str, astore: AsyncJobStore
+) -> None:
+    """They wait on one decoding, not on a lock that would wake them one turn after another
+    (500 viewers on a busy loop: seconds before the last got its first byte)."""
+    _, feed, first = await finished_replay(redis_db, astore)
+    waiting = [asyncio.create_task(feed.hold_body()) for _ in range(100)]
+    done, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+    for _ in range(2):
+        await asyncio.sleep(0)
+    assert all(task.done() for task in waiting)
+    assert all(task.result() is feed.body for task in waiting) and feed.body == first
+    for _ in waiting:
+        feed.release_body()
+    assert feed.body is None
