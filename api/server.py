@@ -128,6 +128,7 @@ def main(argv: list[str] | None = None) -> None:
         proxy_headers=bool(trusted),  # uvicorn's default trusts 127.0.0.1
         forwarded_allow_ips=trusted or None,
         timeout_keep_alive=settings.http_keepalive_seconds,
+        loop="api.accept:new_event_loop",  # uvloop, accepting all waiting connections per turn
     )
 
 
