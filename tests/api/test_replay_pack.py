@@ -49,7 +49,7 @@ async def drain(parts: AsyncIterator[memoryview]) -> bytes:
 async def test_a_packed_replay_decodes_to_exactly_the_bytes_viewers_got(
     redis_db: str, astore: AsyncJobStore
 ) -> None:
-    hub, feed, first = await finished_replay(redis_db, astore)
+    _, feed, first = await finished_replay(redis_db, astore)
     assert feed.packed and feed.body is None  # kept as its zstd copy only
     assert zstandard.ZstdDecompressor().decompress(feed.compressed["zstd"]) == first
     assert [e for e, _, _ in events(first)] == ["status"] + ["record"] * 40 + ["end"]
@@ -62,7 +62,8 @@ async def test_identity_and_zstd_viewers_of_a_packed_replay_get_the_same_stream(
 ) -> None:
     hub, feed, first = await finished_replay(redis_db, astore)
     job = await read(astore, feed.job_id)
-    plain_ready, zstd_ready = ready_replay(hub, job, None, None), ready_replay(hub, job, None, "zstd")
+    plain_ready = ready_replay(hub, job, None, None)
+    zstd_ready = ready_replay(hub, job, None, "zstd")
     assert plain_ready is not None and zstd_ready is not None
     assert plain_ready[0] == len(first) and zstd_ready[0] == len(feed.compressed["zstd"])
     plain, packed = await drain(plain_ready[1]), await drain(zstd_ready[1])
@@ -125,7 +126,7 @@ async def test_viewers_waiting_for_the_decoded_body_all_resume_in_one_turn(
     (500 viewers on a busy loop: seconds before the last got its first byte)."""
     _, feed, first = await finished_replay(redis_db, astore)
     waiting = [asyncio.create_task(feed.hold_body()) for _ in range(100)]
-    done, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+    await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
     for _ in range(2):
         await asyncio.sleep(0)
     assert all(task.done() for task in waiting)
