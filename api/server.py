@@ -24,6 +24,7 @@ from typing import Any
 import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from api.streams.memory import return_freed_memory
 from store.settings import get_settings
 
 TOO_LARGE = (
@@ -67,6 +68,7 @@ class GuardedProtocol(HttpToolsProtocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
         super().connection_lost(exc)
+        return_freed_memory()  # its buffers (a stream's last megabytes are sent after its body)
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
