@@ -24,7 +24,7 @@ from typing import Any
 import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from api.streams.memory import return_freed_memory
+from api.streams.memory import keep_big_blocks_mapped, return_freed_memory
 from store.settings import get_settings
 
 TOO_LARGE = (
@@ -119,6 +119,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--log-level", default="info")
     args = parser.parse_args(argv)
     trusted = ",".join(settings.forwarded_allow_ips)
+    keep_big_blocks_mapped()  # a crowd's buffers go back to the system once sent
     uvicorn.run(
         "api.main:app",
         host=args.host,

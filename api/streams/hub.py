@@ -99,19 +99,18 @@ class Hub:
                 feed.end(error_event(exc), failed=True)
                 return feed  # not kept: the next viewer tries again
             feed.end(end_event(job))
-            self._keep(feed)
-            return feed
+            return self._keep(feed) or feed  # its viewers read slices of the kept body
         finally:
             del self._building[job.id]
 
-    def _keep(self, feed: Feed) -> None:
+    def _keep(self, feed: Feed) -> Feed | None:
         """Into the LRU of finished feeds, when complete and within the cache's size.
 
         A followed feed is kept as a replay reads it: its final status, its records, its end
         (the events' bytes are shared, not copied).
         """
         if not feed.complete or feed.size > self.cache_bytes:
-            return
+            return None
         replay = Feed(feed.job_id, self.cache_bytes)
         replay.add_status(feed.status)
         for event, position in zip(feed.events, feed.positions, strict=True):
@@ -124,6 +123,7 @@ class Hub:
         task = asyncio.create_task(self._pack(replay))
         self._packing.add(task)
         task.add_done_callback(self._packing.discard)
+        return replay
 
     async def _pack(self, replay: Feed) -> None:
         """Keep a finished feed as its zstd copy: about a tenth of its size."""

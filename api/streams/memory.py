@@ -15,6 +15,8 @@ import ctypes.util
 from collections.abc import Callable
 
 DELAY_SECONDS = 0.5  # releases within this are trimmed together
+M_MMAP_THRESHOLD = -3  # mallopt's parameter (malloc.h)
+MMAP_THRESHOLD = 128 * 1024  # glibc's initial value, kept
 
 
 def _malloc_trim() -> Callable[[int], int] | None:
@@ -30,6 +32,21 @@ def _malloc_trim() -> Callable[[int], int] | None:
 
 _malloc_trim_fn = _malloc_trim()
 _due: set[asyncio.AbstractEventLoop] = set()  # loops with a trim scheduled
+
+
+def keep_big_blocks_mapped() -> bool:
+    """Keep glibc's threshold for serving a block by its own mapping at 128 KiB.
+
+    glibc raises it to the size of any mapped block freed (up to 32 MiB): after one 20 MB body
+    is freed, the next ones, and every 256 KiB chunk, come from the heap, where what is freed
+    stays resident. Fixed, a big block goes back to the system when it is freed. True if set.
+    """
+    name = ctypes.util.find_library("c")
+    try:
+        mallopt = ctypes.CDLL(name).mallopt if name else None
+    except (OSError, AttributeError):
+        return False
+    return bool(mallopt and mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD))
 
 
 def trim_heap() -> bool:
