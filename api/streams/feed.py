@@ -108,8 +108,8 @@ class Feed:
     async def pack(self) -> None:
         """Keep the frozen body as its zstd copy only (compressed in a thread)."""
         assert self.frozen and self.body is not None
-        if "zstd" not in self.compressed:
-            self.compressed["zstd"] = await asyncio.to_thread(compress, "zstd", self.body)
+        if "zstd" not in self.compressed:  # shared with a zstd viewer asking meanwhile
+            self.compressed["zstd"] = await self._once("zstd", partial(compress, "zstd"), self.body)
         self.packed = True
         self._drop_body()
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import ctypes
 import ctypes.util
+import os
 from collections.abc import Callable
 
 DELAY_SECONDS = 0.5  # releases within this are trimmed together
@@ -39,8 +40,10 @@ def keep_big_blocks_mapped() -> bool:
 
     glibc raises it to the size of any mapped block freed (up to 32 MiB): after one 20 MB body
     is freed, the next ones, and every 256 KiB chunk, come from the heap, where what is freed
-    stays resident. Fixed, a big block goes back to the system when it is freed. True if set.
+    stays resident. Fixed, a big block goes back to the system when it is freed. True if set
+    here; API processes uvicorn spawns (``--workers``) get it from ``MALLOC_MMAP_THRESHOLD_``.
     """
+    os.environ.setdefault("MALLOC_MMAP_THRESHOLD_", str(MMAP_THRESHOLD))  # for spawned workers
     name = ctypes.util.find_library("c")
     try:
         mallopt = ctypes.CDLL(name).mallopt if name else None
