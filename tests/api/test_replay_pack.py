@@ -101,7 +101,12 @@ async def test_identity_viewers_share_one_decoded_body_dropped_when_the_last_lea
 @pytest.mark.anyio
 async def test_a_burst_of_releases_trims_the_heap_once(monkeypatch: pytest.MonkeyPatch) -> None:
     trims: list[float] = []
-    monkeypatch.setattr(memory, "trim_heap", lambda: trims.append(1.0) or True)
+
+    def counted() -> bool:
+        trims.append(1.0)
+        return True
+
+    monkeypatch.setattr(memory, "trim_heap", counted)
     monkeypatch.setattr(memory, "DELAY_SECONDS", 0.05)
     for _ in range(10):
         memory.return_freed_memory()
