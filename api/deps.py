@@ -49,7 +49,7 @@ JobIdPath = Annotated[str, Path(pattern=f"^{JOB_ID.pattern}$", description="32 h
 async def _visible_job(job_id: str, store: AsyncJobStore, caller: Principal) -> Job:
     """The job, or the same 404 for an unknown id and for another key's job."""
     check_shared(caller, job_id)
-    job = await store.get(job_id) if is_job_id(job_id) else None
+    job = await store.get_batched(job_id) if is_job_id(job_id) else None
     if job is None or not (caller.owns(job.owner) or caller.shared_job == job.id):
         raise HTTPException(404, f"job {job_id} not found (unknown, deleted or expired)")
     return job

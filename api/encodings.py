@@ -117,3 +117,8 @@ def stream_coder(coding: str) -> StreamCoder:
     if coding == "zstd":
         return _Zstd(level)
     return _Brotli(level) if coding == "br" else _Gzip(level)
+
+
+def decompress_zstd(data: bytes) -> bytes:
+    """A whole zstd body (as :func:`compress` makes it: the frame says its size) decoded."""
+    return zstandard.ZstdDecompressor().decompress(data)

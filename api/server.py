@@ -24,6 +24,7 @@ from typing import Any
 import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from api.streams.memory import keep_big_blocks_mapped, return_freed_memory
 from store.settings import get_settings
 
 TOO_LARGE = (
@@ -67,6 +68,7 @@ class GuardedProtocol(HttpToolsProtocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
         super().connection_lost(exc)
+        return_freed_memory()  # its buffers (a stream's last megabytes are sent after its body)
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
@@ -117,6 +119,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--log-level", default="info")
     args = parser.parse_args(argv)
     trusted = ",".join(settings.forwarded_allow_ips)
+    keep_big_blocks_mapped()  # a crowd's buffers go back to the system once sent
     uvicorn.run(
         "api.main:app",
         host=args.host,
@@ -128,6 +131,7 @@ def main(argv: list[str] | None = None) -> None:
         proxy_headers=bool(trusted),  # uvicorn's default trusts 127.0.0.1
         forwarded_allow_ips=trusted or None,
         timeout_keep_alive=settings.http_keepalive_seconds,
+        loop="api.accept:new_event_loop",  # uvloop, accepting all waiting connections per turn
     )
 
 

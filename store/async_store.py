@@ -34,6 +34,7 @@ from store.keys import (
     stream_id,
 )
 from store.packing import entry_json, is_snapshot_field, snapshot_chunks, snapshot_json
+from store.read_batch import JobReads
 
 CHUNK = 1000  # stream entries per XRANGE when downsampling
 TRIM_SECONDS = 60.0
@@ -73,6 +74,7 @@ class AsyncJobStore:
         self._page = client.register_script(lua.PAGE)
         self._cancel = client.register_script(lua.CANCEL)
         self._next_trim = 0.0  # when this process next trims the indexes of expired ids
+        self._reads = JobReads(client)
 
     async def ping(self) -> bool:
         return bool(await self.redis.ping())
@@ -121,6 +123,11 @@ class AsyncJobStore:
         """The job as stored (a read never writes: the reaper, worker/reaper.py, is what
         marks a job whose worker is gone failed)."""
         return Job.from_reply(cast(dict[bytes, bytes], await self.redis.hgetall(Keys(job_id).job)))
+
+    async def get_batched(self, job_id: str) -> Job | None:
+        """As :meth:`get`, read with the other reads of this turn of the event loop in one
+        round-trip (store/read_batch.py): what a request for one job uses."""
+        return await self._reads.get(job_id)
 
     async def get_many(self, job_ids: list[str]) -> list[Job | None]:
         """Jobs by id in one round-trip (None where a job is gone)."""

@@ -5,7 +5,6 @@ Every viewer of a job in this process shares one feed of its events (api/streams
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request
@@ -17,7 +16,7 @@ from api.encodings import negotiate, stream_coder
 from api.models import Message
 from api.numbers import Count
 from api.streams.hub import MB, Hub
-from api.streams.viewer import ready_replay, slices, viewer_body
+from api.streams.viewer import ready_replay, viewer_body
 from engine.experiment import MAX_ITERATIONS
 
 router = APIRouter(prefix="/v1/jobs", tags=["events"], responses=AUTH_RESPONSES)
@@ -72,16 +71,12 @@ async def stream_events(
     if coding is not None:
         headers["Content-Encoding"] = coding
     media = "text/event-stream; charset=utf-8"
-    body = ready_replay(hub, job, after, coding)
-    if body is not None:  # one shared copy, sent in slices
-        headers["Content-Length"] = str(len(body))
-        return StreamingResponse(iter_async(slices(body)), media_type=media, headers=headers)
+    ready = ready_replay(hub, job, after, coding)
+    if ready is not None:  # one shared copy, sent in slices
+        length, parts = ready
+        headers["Content-Length"] = str(length)
+        return StreamingResponse(parts, media_type=media, headers=headers)
     coder = stream_coder(coding) if coding is not None else None
     return StreamingResponse(
         viewer_body(hub, job, after, lag, coding, coder), media_type=media, headers=headers
     )
-
-
-async def iter_async(parts: Iterator[memoryview]) -> AsyncIterator[memoryview]:
-    for part in parts:
-        yield part

@@ -2,7 +2,10 @@
 
 A live job's feed is filled by one follower (api/streams/hub.py) and keeps a window of its
 latest events (``limit`` bytes; older ones are dropped from the head). A finished job's feed is
-complete and immutable; its whole body is also kept compressed, once per coding, on demand.
+complete and immutable: frozen into one body, then packed, kept as that body's zstd copy only
+(sent as it is to viewers accepting zstd). Viewers that need the decoded body hold it: the first
+decodes it once, all share it, and it is dropped when the last lets go. Copies in other codings
+are made once, on demand.
 
 Each event has a position: the iteration of its record, or for other events (status, ping,
 end) the previous record's iteration plus 0.5, so a viewer resuming after iteration N starts at
@@ -14,8 +17,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from bisect import bisect_right
+from collections.abc import Callable
+from functools import partial
 
-from api.encodings import compress
+from api.encodings import compress, decompress_zstd
+from api.streams.memory import return_freed_memory
 from store.codec import dumps
 
 START = -1  # "after" of a viewer that wants every record
@@ -48,9 +54,13 @@ class Feed:
         self.done = False
         self.failed = False
         self.viewers = 0
+        self.frozen = False
         self.body: bytes | None = None  # once frozen: every event, joined (``events`` empty)
+        self.packed = False  # the body is kept as ``compressed["zstd"]`` only
+        self.holders = 0  # viewers reading the decoded body of a packed feed
+        self.opening = b""  # once frozen: the first event
         self.compressed: dict[str, bytes] = {}
-        self._locks: dict[str, asyncio.Lock] = {}
+        self._work: dict[str, asyncio.Future[bytes]] = {}  # a copy being made, per coding
         self._wake = asyncio.Event()
 
     # ------------------------------------------------------------------ writing (the follower)
@@ -89,9 +99,50 @@ class Feed:
 
     def freeze(self) -> None:
         """Join a complete feed's events into one body, read by slices from then on."""
-        assert self.complete and self.body is None
+        assert self.complete and not self.frozen
         self.body = b"".join(self.events)
+        self.opening = self.events[0] if self.events else b""
         self.events = []
+        self.frozen = True
+
+    async def pack(self) -> None:
+        """Keep the frozen body as its zstd copy only (compressed in a thread)."""
+        assert self.frozen and self.body is not None
+        if "zstd" not in self.compressed:  # shared with a zstd viewer asking meanwhile
+            self.compressed["zstd"] = await self._once("zstd", partial(compress, "zstd"), self.body)
+        self.packed = True
+        self._drop_body()
+
+    async def hold_body(self) -> bytes:
+        """The decoded body of a frozen feed, shared; pair with :meth:`release_body`."""
+        assert self.frozen
+        self.holders += 1
+        try:
+            if self.body is None:
+                decoded = await self._once("identity", decompress_zstd, self.compressed["zstd"])
+                self.body = self.body or decoded
+        except BaseException:
+            self.release_body()
+            raise
+        return self.body
+
+    async def _once(self, what: str, make: Callable[[bytes], bytes], data: bytes) -> bytes:
+        """``make(data)`` in a thread, once for all who ask meanwhile: they wait on one future
+        and all resume in the same turn (a lock would wake them one turn after another)."""
+        work = self._work.get(what)
+        if work is None:
+            work = self._work[what] = asyncio.ensure_future(asyncio.to_thread(make, data))
+            work.add_done_callback(lambda _: self._work.pop(what, None))
+        return await asyncio.shield(work)
+
+    def release_body(self) -> None:
+        self.holders -= 1
+        self._drop_body()
+
+    def _drop_body(self) -> None:
+        if self.packed and self.holders == 0 and self.body is not None:
+            self.body = None
+            return_freed_memory()
 
     @property
     def count(self) -> int:
@@ -100,14 +151,16 @@ class Feed:
 
     def first(self) -> bytes:
         """The first event kept (b"" if none)."""
-        if self.body is not None:
-            return self.body[self.offsets[0] : self.offsets[1]]
+        if self.frozen:
+            return self.opening
         return self.events[0] if self.events else b""
 
     @property
     def size(self) -> int:
-        """Bytes held: the kept events and the compressed copies."""
-        return self.offsets[-1] - self.offsets[0] + sum(map(len, self.compressed.values()))
+        """Bytes kept: the events (not a packed feed's body, held by its viewers only while they
+        read it) and the compressed copies."""
+        events = 0 if self.packed else self.offsets[-1] - self.offsets[0]
+        return events + sum(map(len, self.compressed.values()))
 
     @property
     def complete(self) -> bool:
@@ -134,7 +187,8 @@ class Feed:
             if self.positions[k] == int(self.positions[k]):  # a record's: status and end are x.5
                 last = int(self.positions[k])
                 break
-        if self.body is not None:
+        if self.frozen:
+            assert self.body is not None, "a packed body is read while held"
             return memoryview(self.body)[start : self.offsets[j]], self.base + j, last
         return b"".join(self.events[i:j]), self.base + j, last
 
@@ -148,9 +202,13 @@ class Feed:
     async def compressed_body(self, coding: str) -> bytes:
         """The complete feed as one body in ``coding``, compressed once (in a thread)."""
         assert self.complete
-        lock = self._locks.setdefault(coding, asyncio.Lock())
-        async with lock:
-            if coding not in self.compressed:
-                body = self.body if self.body is not None else b"".join(self.events)
-                self.compressed[coding] = await asyncio.to_thread(compress, coding, body)
-        return self.compressed[coding]
+        if coding in self.compressed:
+            return self.compressed[coding]
+        body = await self.hold_body() if self.frozen else b"".join(self.events)
+        try:
+            copy = await self._once(coding, partial(compress, coding), body)
+        finally:
+            if self.frozen:
+                self.release_body()
+        self.compressed[coding] = copy
+        return copy

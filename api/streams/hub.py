@@ -14,6 +14,7 @@ from collections import OrderedDict
 from api.streams.events import BATCH, REDIS_DOWN, end_event, error_event, job_status, read_from
 from api.streams.feed import Feed
 from api.streams.follower import Follower
+from api.streams.memory import return_freed_memory
 from store.async_store import AsyncJobStore
 from store.jobs import Job
 
@@ -34,6 +35,7 @@ class Hub:
         self.finished: OrderedDict[str, Feed] = OrderedDict()
         self._building: dict[str, asyncio.Task[Feed]] = {}
         self.follower = Follower(store, block_ms, self._followed)
+        self._packing: set[asyncio.Task[None]] = set()
 
     def cached(self, job_id: str) -> Feed | None:
         """A finished job's kept feed, if this process has it."""
@@ -73,19 +75,18 @@ class Hub:
                 feed.end(error_event(exc), failed=True)
                 return feed  # not kept: the next viewer tries again
             feed.end(end_event(job))
-            self._keep(feed)
-            return feed
+            return self._keep(feed) or feed  # its viewers read slices of the kept body
         finally:
             del self._building[job.id]
 
-    def _keep(self, feed: Feed) -> None:
+    def _keep(self, feed: Feed) -> Feed | None:
         """Into the LRU of finished feeds, when complete and within the cache's size.
 
         A followed feed is kept as a replay reads it: its final status, its records, its end
         (the events' bytes are shared, not copied).
         """
         if not feed.complete or feed.size > self.cache_bytes:
-            return
+            return None
         replay = Feed(feed.job_id, self.cache_bytes)
         replay.add_status(feed.status)
         for event, position in zip(feed.events, feed.positions, strict=True):
@@ -95,6 +96,15 @@ class Hub:
         replay.freeze()
         self.finished[feed.job_id] = replay
         self.trim()
+        task = asyncio.create_task(self._pack(replay))
+        self._packing.add(task)
+        task.add_done_callback(self._packing.discard)
+        return replay
+
+    async def _pack(self, replay: Feed) -> None:
+        """Keep a finished feed as its zstd copy: about a tenth of its size."""
+        await replay.pack()
+        self.trim()
 
     def trim(self) -> None:
         """Drop the least recently used finished feeds until the cache fits its size."""
@@ -102,6 +112,7 @@ class Hub:
         while total > self.cache_bytes and self.finished:
             _, dropped = self.finished.popitem(last=False)
             total -= dropped.size
+            return_freed_memory()
 
     def _followed(self, feed: Feed) -> None:
         """A live feed the follower let go of: no longer live; kept when complete."""
@@ -111,7 +122,7 @@ class Hub:
 
     async def close(self) -> None:
         await self.follower.close()
-        for task in list(self._building.values()):
+        for task in [*self._building.values(), *self._packing]:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task

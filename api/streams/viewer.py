@@ -16,10 +16,14 @@ from api.encodings import StreamCoder
 from api.streams.events import BATCH, REDIS_DOWN, end_event, error_event, job_status, read_from
 from api.streams.feed import PING, START, Feed, sse
 from api.streams.hub import Hub
+from api.streams.memory import return_freed_memory
 from store.codec import dumps
 from store.jobs import Job
 
 CHUNK = 256 * 1024  # bytes per write
+# a replay's first write: hundreds of viewers starting in one turn each get their first events
+# before any gets a whole chunk (500 first writes of 256 KiB are 128 MB copied in one turn)
+FIRST_CHUNK = 16 * 1024
 
 
 def resume_event(last: int, why: str) -> bytes:
@@ -68,16 +72,42 @@ async def feed_events(
 
 def slices(body: bytes) -> Iterator[memoryview]:
     view = memoryview(body)
-    return (view[start : start + CHUNK] for start in range(0, len(body), CHUNK))
+    yield view[:FIRST_CHUNK]
+    for start in range(FIRST_CHUNK, len(body), CHUNK):
+        yield view[start : start + CHUNK]
 
 
-def ready_replay(hub: Hub, job: Job, after: int | None, coding: str | None) -> bytes | None:
-    """The whole body of a replay from the start, when this process has it ready: it goes out
-    with a ``Content-Length``, in slices of that one copy."""
+async def sent_in_slices(body: bytes) -> AsyncIterator[memoryview]:
+    try:
+        for part in slices(body):
+            yield part
+    finally:
+        return_freed_memory()  # what sending it took (the transport's buffers)
+
+
+async def held_in_slices(feed: Feed) -> AsyncIterator[memoryview]:
+    """A packed feed's decoded body, held (shared with its other readers) while it is sent."""
+    body = await feed.hold_body()
+    try:
+        for part in slices(body):
+            yield part
+    finally:
+        feed.release_body()
+        return_freed_memory()  # what sending it took (the transport's buffers)
+
+
+def ready_replay(
+    hub: Hub, job: Job, after: int | None, coding: str | None
+) -> tuple[int, AsyncIterator[memoryview]] | None:
+    """(length, body) of a replay from the start, when this process has it ready: it goes out
+    with a ``Content-Length``, in slices of one shared copy."""
     feed = hub.cached(job.id) if after is None and job.final else None
     if feed is None:
         return None
-    return feed.body if coding is None else feed.compressed.get(coding)
+    if coding is None:
+        return feed.offsets[-1], held_in_slices(feed)
+    body = feed.compressed.get(coding)
+    return None if body is None else (len(body), sent_in_slices(body))
 
 
 async def viewer_body(
@@ -94,6 +124,7 @@ async def viewer_body(
         yield coder.chunk(status) if coder is not None else status
     feed = await hub.feed(job)
     feed.viewers += 1
+    holding = False
     try:
         if after is None and coder is not None and job.final and feed.complete:
             body = await feed.compressed_body(coding or "")
@@ -101,6 +132,9 @@ async def viewer_body(
             for part in slices(body):
                 yield part
             return
+        if feed.frozen:  # a kept replay, read by slices of its decoded body
+            await feed.hold_body()
+            holding = True
         # a replay starts with the job's status, sent already
         index = 1 if after is None and early and feed.first() == status else None
         async for data in feed_events(hub, feed, job, after, lag, index):
@@ -109,3 +143,6 @@ async def viewer_body(
             yield coder.finish()
     finally:
         feed.viewers -= 1
+        if holding:
+            feed.release_body()
+        return_freed_memory()  # what this viewer took: its chunks, its transport's buffers

@@ -19,7 +19,7 @@ import orjson
 import pytest
 import redis
 
-from bench.viewers import api_redis_connections, read_chunk
+from bench.viewer_watch import api_redis_connections, read_chunk
 from scripts import launch
 from scripts.redis_server import RedisServer
 from tests.conftest import LOGS, service_env
