@@ -52,7 +52,7 @@ class Feed:
         self.last = START  # the last record's iteration
         self.status = b""  # the latest status event
         self.done = False
-        self.failed = False
+        self.failure: Exception | None = None  # why it ended without its end event
         self.viewers = 0
         self.frozen = False
         self.body: bytes | None = None  # once frozen: every event, joined (``events`` empty)
@@ -74,12 +74,22 @@ class Feed:
         self.last = iteration
         self._add(raw if raw.startswith(b"id: ") else sse("record", raw, iteration), iteration)
 
-    def end(self, event: bytes, *, failed: bool = False) -> None:
-        """The last event (``end``, or ``error`` with ``failed``: such a feed is never kept)."""
+    def end(self, event: bytes) -> None:
+        """The last event: ``end``."""
         self._add(event, self.last + 0.5)
         self.done = True
-        self.failed = failed
         self.wake()
+
+    def fail(self, failure: Exception) -> None:
+        """No more events, for ``failure``: each viewer sends its own error event (with its own
+        request id) in place of an end. Such a feed is never kept."""
+        self.failure = failure
+        self.done = True
+        self.wake()
+
+    @property
+    def failed(self) -> bool:
+        return self.failure is not None
 
     def _add(self, event: bytes, position: float) -> None:
         self.events.append(event)

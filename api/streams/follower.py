@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from api.streams.events import BATCH, REDIS_DOWN, end_event, error_event, job_status, read_from
+from api.streams.events import BATCH, REDIS_DOWN, end_event, job_status, read_from
 from api.streams.feed import Feed
 from store.async_store import AsyncJobStore
 from store.jobs import Job
@@ -65,9 +65,9 @@ class Follower:
             while self.followed:
                 await self._turn()
         except REDIS_DOWN as exc:
-            self._stop_all(error_event(exc))
+            self._stop_all(exc)
         except asyncio.CancelledError:
-            self._stop_all(error_event(RuntimeError("the API is stopping")))
+            self._stop_all(RuntimeError("the API is stopping"))
             raise
 
     async def _turn(self) -> None:
@@ -101,16 +101,18 @@ class Follower:
             if job_id in self.followed and len(replies.get(job_id, [])) < BATCH:
                 self._stop(job_id, end_event(job))
 
-    def _stop(self, job_id: str, last: bytes | None, *, failed: bool = False) -> None:
+    def _stop(self, job_id: str, last: bytes | None) -> None:
         """Stop following ``job_id``: its feed ends with ``last`` (None: dropped unended)."""
         one = self.followed.pop(job_id)
         if last is not None:
-            one.feed.end(last, failed=failed)
+            one.feed.end(last)
         self.done(one.feed)
 
-    def _stop_all(self, last: bytes) -> None:
-        for job_id in list(self.followed):
-            self._stop(job_id, last, failed=True)
+    def _stop_all(self, failure: Exception) -> None:
+        for one in self.followed.values():
+            one.feed.fail(failure)
+            self.done(one.feed)
+        self.followed.clear()
 
     async def close(self) -> None:
         tasks = list(self._catch_ups) + ([self._loop] if self._loop is not None else [])

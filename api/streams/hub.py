@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 from collections import OrderedDict
 
-from api.streams.events import BATCH, REDIS_DOWN, end_event, error_event, job_status, read_from
+from api.streams.events import BATCH, REDIS_DOWN, end_event, job_status, read_from
 from api.streams.feed import Feed
 from api.streams.follower import Follower
 from api.streams.memory import return_freed_memory
@@ -72,7 +72,7 @@ class Hub:
                     if len(entries) < BATCH:
                         break
             except REDIS_DOWN as exc:
-                feed.end(error_event(exc), failed=True)
+                feed.fail(exc)
                 return feed  # not kept: the next viewer tries again
             feed.end(end_event(job))
             return self._keep(feed) or feed  # its viewers read slices of the kept body

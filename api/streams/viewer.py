@@ -62,6 +62,8 @@ async def feed_events(
                 yield resume_event(last, why)
                 return
         elif feed.done:
+            if feed.failure is not None:  # in this viewer's request: its own request id
+                yield error_event(feed.failure)
             return
         else:
             before = index

@@ -9,12 +9,14 @@ from collections.abc import AsyncIterator
 
 import brotli
 import pytest
+import redis.exceptions
 import zstandard
 
 from api.encodings import stream_coder
 from api.streams.hub import Hub
 from api.streams.viewer import viewer_body
 from engine.spec import resolve
+from store import logs
 from store.async_store import AsyncJobStore, connect
 from store.codec import dumps, loads
 from store.jobs import Job
@@ -188,6 +190,43 @@ async def test_every_live_job_of_a_process_is_followed_by_one_read_loop(
         assert [i for e, i, _ in got if e == "record"] == [str(i) for i in range(k // 2 + 1)]
         assert got[-1] == ("end", None, {"status": "succeeded"})
     assert not hub.live
+
+
+class FailingStore(CountingStore):
+    """The store, down from the moment ``down`` is set."""
+
+    down = False
+
+    async def get_many(self, job_ids: list[str]) -> list[Job | None]:
+        if self.down:
+            raise redis.exceptions.ConnectionError("connection refused")
+        return await super().get_many(job_ids)
+
+
+@pytest.mark.anyio
+async def test_each_viewer_of_a_failed_feed_gets_an_error_with_its_own_request_id(
+    redis_db: str,
+) -> None:
+    store = JobStore.from_url(redis_db)
+    job = running(store)
+    client = connect(redis_db, max_connections=4)
+    astore = FailingStore(client, grace=30)
+    hub = hub_of(astore)
+    live = await read(astore, job.id)
+
+    async def viewer(request_id: str) -> bytes:
+        logs.REQUEST_ID.set(request_id)  # as the request's middleware does, in its own task
+        return await body_of(hub, live)
+
+    viewers = [asyncio.create_task(viewer(f"request-{k}")) for k in range(3)]
+    await asyncio.sleep(0.2)
+    astore.down = True
+    for k, body in enumerate(await asyncio.gather(*viewers)):
+        event, _, data = events(body)[-1]
+        assert event == "error"
+        assert data["request_id"] == f"request-{k}"  # type: ignore[index]
+    assert not hub.live
+    await client.aclose()
 
 
 @pytest.mark.anyio
