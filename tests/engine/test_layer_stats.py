@@ -80,9 +80,13 @@ def spoil(step: Pass, weights: list[Array], biases: list[Array], case: str) -> N
         biases[-2][-1] = np.nan
     elif case == "huge":
         weights[0] *= np.asarray(1e36, weights[0].dtype)
+    elif case == "vanished":  # float32 denormals: a range too narrow for float32 bins
+        step.a[0] *= np.asarray(1e-40, step.a[0].dtype)
 
 
-@pytest.mark.parametrize("case", ["random", "constant", "non-finite", "nan-bias", "huge"])
+@pytest.mark.parametrize(
+    "case", ["random", "constant", "non-finite", "nan-bias", "huge", "vanished"]
+)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize(
     ("sizes", "batch"),
@@ -137,6 +141,24 @@ def test_layers_match_plain_numpy(dtype: type) -> None:
         w, b = arrays[0], arrays[1]
         gap = max(np.ptp(w, axis=0).max(), np.ptp(b)) if w.shape[0] > 1 else 0.0
         assert layer["unit_spread"] == gap
+
+
+def test_bins_are_computed_in_the_arrays_precision() -> None:
+    # float32 values whose bin over [0, 1] in 200 bins differs between float32 and float64
+    # arithmetic ((x - 0) * 200 rounds up to the next integer in float32 only)
+    draws = np.random.default_rng(8).uniform(0, 1, 1_000_000).astype(np.float32)
+    in_float32 = (draws * np.float32(200)).astype(np.int32)
+    in_float64 = (draws.astype(np.float64) * 200).astype(np.int32)
+    tricky = draws[in_float32 != in_float64][:100]
+    assert tricky.size >= 3
+    values = np.full(600, 0.5, dtype=np.float32)
+    values[: tricky.size + 2] = [0.0, 1.0, *tricky]
+    weights, biases, step = random_pass([2, 6, 3, 1], 100, np.float32, np.random.default_rng(1))
+    step.a[0][:] = values.reshape(100, 6)
+    hist = HistogramSpec(bins=200, fields=["activations"])
+    got = LayerStatistics(hist)(weights, biases, step, True)[0]["activations"]["histogram"]
+    assert got == histogram(step.a[0], 200, None)
+    assert got["range"] == [0.0, 1.0] and sum(got["counts"]) == 600
 
 
 def test_constant_and_one_unit_layers() -> None:
