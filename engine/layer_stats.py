@@ -3,12 +3,13 @@ its unit spread, computed for all layers together.
 
 A small network's record is dozens of tiny arrays (the playground's 2-6-3-1 net: 18 arrays of
 1 to 600 numbers), where the cost is NumPy calls, not arithmetic. A :class:`LayerPlan`, made
-once per batch size, fixes where each small array goes in one float64 buffer, so a record
-fills it with one concatenation and reduces every array's segment at once (what
+once per batch size of a run, fixes where each small array goes in one float64 buffer, so a
+record fills it with one concatenation and reduces every array's segment at once (what
 ``stats.summarize_many`` does, into buffers kept between records); the unit spreads of all
-layers with small weights come from one gather and a few segment reductions. Large arrays
-(the MNIST figure's) are summarized one by one (``stats.summarize``), as before. Every value
-equals the one array-at-a-time functions of engine/stats.py give, bit for bit.
+layers with small weights come from one gather and a few segment reductions, and the due
+histograms of the small arrays from one bincount. Large arrays (the MNIST figure's) are
+summarized and binned one by one, as before. Every value equals what the one-array functions
+of engine/stats.py give, bit for bit (tests/engine/test_layer_stats.py).
 """
 
 from __future__ import annotations
