@@ -21,8 +21,10 @@ Array = NDArray[np.floating[Any]]
 Labels = NDArray[np.integer[Any]]
 
 # rows per forward chunk in predict_proba: a 201x201 grid or all of MNIST's test set in a
-# few chunks, each chunk's widest activation a few MB at most
+# few chunks, each chunk's widest activation a few MB at most; a narrow net takes more rows
+# at once, up to PREDICT_ELEMENTS numbers in its widest layer (the playground's whole grid)
 PREDICT_CHUNK = 4096
+PREDICT_ELEMENTS = 1 << 20
 
 
 def affine_forward(x: Array, w: Array, b: Array) -> tuple[Array, tuple[Array, Array]]:
@@ -178,12 +180,35 @@ class MLP:
                 cost = self._with_l2(cost)
         return cost, probs
 
-    def predict_proba(self, x: Array, chunk: int = PREDICT_CHUNK) -> Array:
-        """Forward only, in chunks of rows, keeping no caches: x (N, n[0]) -> probs (N, 1 or C)."""
+    def predict_proba(self, x: Array, chunk: int | None = None) -> Array:
+        """Forward only, in chunks of rows, keeping no caches: x (N, n[0]) -> probs (N, 1 or C).
+
+        Each chunk goes through the layers transposed, units by examples: every array is then a
+        few long rows, where (N, n[l]) with a handful of units made NumPy's elementwise loops
+        run thousands of times over a handful of numbers (a 101x101 boundary grid through the
+        playground's 2-6-3-1 net took 7x longer). The products and sums are the same.
+        """
         x = np.asarray(x, dtype=self.dtype)
         out = np.empty((x.shape[0], self.weights[-1].shape[0]), dtype=self.dtype)
+        if chunk is None:
+            widest = max(w.shape[0] for w in self.weights)
+            chunk = max(PREDICT_CHUNK, PREDICT_ELEMENTS // widest)
         with np.errstate(over="ignore", invalid="ignore"):
             for start in range(0, x.shape[0], chunk):
-                logits = self._logits(x[start : start + chunk])
-                out[start : start + chunk] = sigmoid(logits) if self.binary else softmax(logits)
+                logits = self._logits_transposed(x[start : start + chunk].T)
+                if self.binary:
+                    out[start : start + chunk] = sigmoid(logits).T
+                else:  # softmax sums each row, contiguous as in the training pass
+                    out[start : start + chunk] = softmax(np.ascontiguousarray(logits.T))
         return out
+
+    def _logits_transposed(self, x_t: Array) -> Array:
+        """Forward only on examples as columns: x_t (n[0], N) -> logits (n[L], N)."""
+        h = x_t
+        for W, b in zip(self.weights[:-1], self.biases[:-1], strict=True):
+            z = W @ h
+            z += b[:, None]
+            h = activation_forward(self.activation, z)[0]
+        logits = self.weights[-1] @ h
+        logits += self.biases[-1][:, None]
+        return logits
