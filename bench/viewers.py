@@ -14,7 +14,10 @@ stream without ``end``), streams complete with every record 0..1000 in order, ti
 body byte p50/p95 (and to the response head), time until every stream has ended, the most
 Redis connections of the API seen meanwhile (CLIENT LIST on the server, matched to the API's
 own sockets through /proc), and the API's resident memory before, at its peak and 10 s after
-the streams ended. Where the time goes: a ``/healthz`` request every 0.1 s meanwhile (its
+the streams ended. ``--probes`` of the viewers read in a client process of their own: with
+few streams its loop is never late, so their first byte is the server's, not the crowd
+client's backlog (the crowd's own first bytes are stamped by loops that lag seconds behind
+the bytes they read). Where the time goes: a ``/healthz`` request every 0.1 s meanwhile (its
 latency: the API's event loop), the clients' own loop lag, and the CPU seconds of the API and
 of the clients.
 
@@ -117,7 +120,10 @@ async def scenario(
     parsed = httpx.URL(url)
     watch = Watch(pid, rdb)
     start = time.monotonic() + LAUNCH_SECONDS
-    share = [n // args.clients + (k < n % args.clients) for k in range(args.clients)]
+    probes = min(args.probes, n)  # viewers in a client process of their own (few streams)
+    crowd = n - probes
+    share = [crowd // args.clients + (k < crowd % args.clients) for k in range(args.clients)]
+    share.append(probes)
     jobs = [
         {"host": parsed.host, "port": parsed.port, "path": f"/v1/jobs/{job_id}/events",
          "viewers": m, "accept": args.accept, "start": start, "deadline": args.deadline,
@@ -138,6 +144,8 @@ async def scenario(
     await asyncio.sleep(SETTLE_SECONDS)
     viewers = [v for r in results for v in r.get("viewers", [])]
     firsts = [v["first"] for v in viewers if "first" in v]
+    probed = results[-1].get("viewers", []) if probes else []
+    probe_firsts = [v["first"] for v in probed if "first" in v]
     heads = [v["head"] for v in viewers if "head" in v]
     return {
         **watch.memory(),
@@ -148,6 +156,7 @@ async def scenario(
         "complete": sum(v["complete"] for v in viewers),
         "ttfb": (pct(firsts, 50), pct(firsts, 95)) if len(firsts) > 1 else (0.0, 0.0),
         "head": (pct(heads, 50), pct(heads, 95)) if len(heads) > 1 else (0.0, 0.0),
+        "probe": (pct(probe_firsts, 50), pct(probe_firsts, 95)) if len(probe_firsts) > 1 else None,
         "wall": max((v.get("ended", args.deadline) for v in viewers), default=0.0)
         - (released if start_job is not None else 0.0),
         "health": health.summary(),
@@ -167,8 +176,9 @@ def line(r: dict[str, Any]) -> str:
 
 def diagnosis(r: dict[str, Any]) -> str:
     health = " / ".join(f"{ms:.0f}" for ms in r["health"])
+    probe = "n/a" if r["probe"] is None else f"{r['probe'][0]:.0f} / {r['probe'][1]:.0f} ms"
     return (
-        f"| {r['name']} | {r['head'][0]:.0f} / {r['head'][1]:.0f} ms | {health} ms | "
+        f"| {r['name']} | {r['head'][0]:.0f} / {r['head'][1]:.0f} ms | {probe} | {health} ms | "
         f"{r['client_lag_ms']:.0f} ms | {r['cpu'][0]:.1f} / {r['cpu'][1]:.1f} s |"
     )
 
@@ -207,18 +217,22 @@ def main() -> int:
     parser.add_argument("--viewers", default="50,200,500", help="finished-job scenarios")
     parser.add_argument("--live", type=int, default=200, help="viewers of a live job (0: none)")
     parser.add_argument("--clients", type=int, default=2, help="client processes")
+    parser.add_argument("--probes", type=int, default=20,
+                        help="viewers read in one more process of their own, whose clock is "
+                             "not late behind the crowd's bytes")  # fmt: skip
     parser.add_argument("--accept", default="identity", help="the viewers' Accept-Encoding")
     parser.add_argument("--deadline", type=float, default=300.0, help="seconds per scenario")
     args = parser.parse_args()
     args.viewers = [int(n) for n in args.viewers.split(",") if n]
-    print(f"clients: {args.clients} processes, Accept-Encoding: {args.accept}")
+    print(f"clients: {args.clients} processes + {args.probes} probe viewers in one more, "
+          f"Accept-Encoding: {args.accept}")  # fmt: skip
     print("| viewers | errors | complete | first byte p50 / p95 | all ended | API Redis "
           "connections (most) | API RSS before / peak / 10 s after |")  # fmt: skip
     print("|---|---|---|---|---|---|---|")
     results = asyncio.run(run(args))
-    print("\n| viewers | response head p50 / p95 | /healthz p50 / p95 / most | client loop lag "
-          "(most) | CPU API / clients |")  # fmt: skip
-    print("|---|---|---|---|---|")
+    print("\n| viewers | response head p50 / p95 | probes' first byte p50 / p95 | /healthz p50 / "
+          "p95 / most | client loop lag (most) | CPU API / clients |")  # fmt: skip
+    print("|---|---|---|---|---|---|")
     for r in results:
         print(diagnosis(r))
     kinds = {r["name"]: r["kinds"] for r in results if r["kinds"]}
