@@ -80,3 +80,16 @@ def test_variance_of_uniform_reads_each_given_bound(low: float | None, high: flo
     (w,), _ = init_parameters(spec, [FAN_IN, 400], rng(), dtype=np.float64)
     assert w.shape == shape
     assert np.mean(w**2) == pytest.approx(expected, rel=0.03)
+
+
+@pytest.mark.parametrize("method", sorted(set(INITIALIZERS) - {"lsuv"}))
+def test_variance_of_a_spec_with_every_default_predicts_the_sampled_mean_square(
+    method: str,
+) -> None:
+    # test_init.py sets gain, scale, mean... explicitly; here each method's own defaults apply
+    spec = InitSpec(method=method)
+    shape = (300, 500)
+    (w,), _ = init_parameters(spec, [shape[1], shape[0]], rng(), dtype=np.float64)
+    expected = variance_of(spec, shape)
+    assert expected is not None
+    assert np.mean(w**2) == pytest.approx(expected, rel=0.02, abs=1e-15)
