@@ -93,3 +93,12 @@ def test_variance_of_a_spec_with_every_default_predicts_the_sampled_mean_square(
     expected = variance_of(spec, shape)
     assert expected is not None
     assert np.mean(w**2) == pytest.approx(expected, rel=0.02, abs=1e-15)
+
+
+def test_variance_scaling_refuses_an_unknown_mode_or_distribution_naming_the_known_ones() -> None:
+    with pytest.raises(
+        ValueError, match=r"one of \['fan_avg', 'fan_in', 'fan_out'\], got 'fan_sum'"
+    ):
+        init.variance_scaling(SHAPE, rng(), mode="fan_sum")
+    with pytest.raises(ValueError, match="unknown distribution 'cauchy'"):
+        init.variance_scaling(SHAPE, rng(), distribution="cauchy")
