@@ -12,7 +12,7 @@ import pytest
 
 from engine import init
 from engine.experiment import InitSpec
-from engine.init import init_parameters, variance_of
+from engine.init import bias_mean_square, init_parameters, variance_of
 from engine.initializers import INITIALIZERS
 
 SHAPE = (40, 60)  # (fan_out, fan_in)
@@ -102,3 +102,13 @@ def test_variance_scaling_refuses_an_unknown_mode_or_distribution_naming_the_kno
         init.variance_scaling(SHAPE, rng(), mode="fan_sum")
     with pytest.raises(ValueError, match="unknown distribution 'cauchy'"):
         init.variance_scaling(SHAPE, rng(), distribution="cauchy")
+
+
+@pytest.mark.parametrize("method", ["appropriate", "he_normal", "mean_field"])
+def test_bias_mean_square_is_the_drawn_biases_mean_square(method: str) -> None:
+    # bias_variance is mean_field's alone: another method given one still draws constant biases
+    spec = InitSpec(method=method, bias=0.5, bias_variance=2.0)
+    sizes = [1, 4000, 1, 4000, 1]  # 8,002 biases, few weights
+    _, biases = init_parameters(spec, sizes, rng(), dtype=np.float64)
+    drawn = np.mean(np.concatenate(biases) ** 2)
+    assert bias_mean_square(spec) == pytest.approx(drawn, rel=0.06)  # 4 standard errors
