@@ -14,6 +14,7 @@ from engine import init
 from engine.experiment import InitSpec
 from engine.init import bias_mean_square, init_parameters, variance_of
 from engine.initializers import INITIALIZERS
+from engine.propagation import sample_parameters
 
 SHAPE = (40, 60)  # (fan_out, fan_in)
 FAN_IN = 60
@@ -112,3 +113,24 @@ def test_bias_mean_square_is_the_drawn_biases_mean_square(method: str) -> None:
     _, biases = init_parameters(spec, sizes, rng(), dtype=np.float64)
     drawn = np.mean(np.concatenate(biases) ** 2)
     assert bias_mean_square(spec) == pytest.approx(drawn, rel=0.06)  # 4 standard errors
+
+
+def test_a_mean_field_init_is_the_signal_samplers_network_shifted_by_the_bias() -> None:
+    # the catalog says mean_field is drawn by engine.propagation.sample_parameters: a job's
+    # network is then one of the networks POST /v1/theory/signal describes, plus the bias
+    sizes = [5, 7, 3]
+    spec = InitSpec(method="mean_field", weight_variance=1.7, bias_variance=0.4, bias=0.25)
+    ws, bs = init_parameters(spec, sizes, rng(), dtype=np.float64)
+    sample_ws, sample_bs = sample_parameters(rng(), sizes, 1.7, 0.4)
+    for w, b, sample_w, sample_b in zip(ws, bs, sample_ws, sample_bs, strict=True):
+        np.testing.assert_array_equal(w, sample_w)
+        np.testing.assert_allclose(b, 0.25 + sample_b, rtol=1e-15)
+
+
+def test_lsuv_refusals_say_what_is_missing_and_the_batch_shape_it_needs() -> None:
+    spec = InitSpec(method="lsuv")
+    x = np.ones((5, 2))
+    with pytest.raises(ValueError, match=r"^init\.method lsuv needs the hidden activation and a"):
+        init_parameters(spec, [3, 4, 1], rng(), x=x)
+    with pytest.raises(ValueError, match=r"^lsuv: x must be shaped \(N, 3\), got \(5, 2\)$"):
+        init_parameters(spec, [3, 4, 1], rng(), activation=np.tanh, x=x)
