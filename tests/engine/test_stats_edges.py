@@ -1,0 +1,66 @@
+"""Statistics at the edges test_stats.py does not reach: float32 arrays whose squares fit
+one by one but not summed, or whose size is on one side only; histograms of arrays with
+infinities and of ranges that cut the data. Truth is NumPy in float64 and np.histogram."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from engine.stats import histogram, histogram_counts, known_extremes, summarize
+
+
+def float32_truth(x: np.ndarray) -> tuple[float, float]:
+    wide = x.astype(np.float64)
+    return float(wide.mean()), float(wide.std())
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        # each square (1e36) is a float32, their sum over 30,000 is not
+        lambda g: g.normal(0.0, 1.0, (100, 300)) * 1e18,
+        # all the size is below zero: the largest value alone says nothing about the squares
+        lambda g: -np.abs(g.normal(0.0, 1.0, (100, 300))) * 1e18,
+    ],
+    ids=["sum-of-squares-overflows", "negative-side-only"],
+)
+def test_float32_summaries_of_exploding_values_are_finite_and_right(make) -> None:
+    x = make(np.random.default_rng(7)).astype(np.float32)
+    mean, std = float32_truth(x)
+    stat = summarize(x)
+    assert stat["mean"] == pytest.approx(mean, rel=1e-5, abs=0)
+    assert stat["std"] == pytest.approx(std, rel=1e-5, abs=0)
+    assert stat["min"] == float(x.min()) and stat["max"] == float(x.max())
+
+
+def test_known_extremes_are_a_summarys_finite_min_and_max_or_nothing() -> None:
+    assert known_extremes({"min": -1.5, "max": 2.0}) == (-1.5, 2.0)
+    assert known_extremes({"min": None, "max": 2.0}) is None
+    assert known_extremes({"min": -1.5, "max": None}) is None
+
+
+@pytest.mark.parametrize("infinity", [np.inf, -np.inf])
+def test_a_histogram_of_values_with_an_infinity_spans_the_finite_ones(infinity: float) -> None:
+    # an exploding layer: the summary's min or max is null, the histogram still has its range
+    x = np.random.default_rng(8).normal(0.0, 1.0, 1000)
+    x[10] = infinity
+    finite = x[np.isfinite(x)]
+    hist = histogram(x, 20, None, known_extremes(summarize(x)))
+    assert hist is not None
+    assert hist["range"] == [float(finite.min()), float(finite.max())]
+    expected, _ = np.histogram(finite, bins=20, range=(finite.min(), finite.max()))
+    np.testing.assert_array_equal(hist["counts"], expected)
+
+
+@pytest.mark.parametrize(
+    ("low", "high"),
+    [(-1.0, 1.0), (-5.0, 0.5), (0.0, 5.0)],
+    ids=["both-ends-cut", "top-cut", "bottom-cut"],
+)
+def test_counts_over_a_range_that_cuts_the_data_leave_the_rest_out(low: float, high: float):
+    # the data's own extremes are passed, as the records do; values outside are not counted
+    x = np.random.default_rng(9).normal(0.0, 1.0, 4000)
+    extremes = (float(x.min()), float(x.max()))
+    expected, _ = np.histogram(x, bins=16, range=(low, high))
+    np.testing.assert_array_equal(histogram_counts(x, low, high, 16, extremes), expected)
