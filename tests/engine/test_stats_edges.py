@@ -64,3 +64,21 @@ def test_counts_over_a_range_that_cuts_the_data_leave_the_rest_out(low: float, h
     extremes = (float(x.min()), float(x.max()))
     expected, _ = np.histogram(x, bins=16, range=(low, high))
     np.testing.assert_array_equal(histogram_counts(x, low, high, 16, extremes), expected)
+
+
+def test_float32_denormals_are_binned_over_their_own_tiny_range() -> None:
+    # bins / (high - low) is past float32's max here: the bins must still split the range
+    x = (np.random.default_rng(10).uniform(0.0, 1.0, 2000) * 1e-40).astype(np.float32)
+    hist = histogram(x, 10, None)
+    assert hist is not None
+    wide = x.astype(np.float64)
+    expected, _ = np.histogram(wide, bins=10, range=(wide.min(), wide.max()))
+    assert max(hist["counts"]) < 2000
+    np.testing.assert_allclose(hist["counts"], expected, atol=2)
+
+
+@pytest.mark.filterwarnings("error")
+def test_float32_counts_past_float32s_span_and_nans_raise_no_warning() -> None:
+    # x - low overflows to inf for the top value (it belongs in the last bin); a nan is skipped
+    x = np.array([-3e38, -1e38, 3e38, np.nan], dtype=np.float32)
+    np.testing.assert_array_equal(histogram_counts(x, -3e38, 3e38, 2), [2, 1])
