@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine.stats import histogram, histogram_counts, known_extremes, summarize
+from engine.stats import histogram, histogram_counts, known_extremes, summarize, total
 
 
 def float32_truth(x: np.ndarray) -> tuple[float, float]:
@@ -82,3 +82,18 @@ def test_float32_counts_past_float32s_span_and_nans_raise_no_warning() -> None:
     # x - low overflows to inf for the top value (it belongs in the last bin); a nan is skipped
     x = np.array([-3e38, -1e38, 3e38, np.nan], dtype=np.float32)
     np.testing.assert_array_equal(histogram_counts(x, -3e38, 3e38, 2), [2, 1])
+
+
+def test_an_empty_array_has_the_same_summary_fields_all_null() -> None:
+    empty = summarize(np.zeros((0, 3), dtype=np.float32))
+    assert empty.keys() == summarize(np.ones(3)).keys()
+    assert set(empty.values()) == {None}
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(50, 40), (50, 1), (2000,)])
+def test_total_sums_in_the_arrays_own_precision(dtype: type, shape: tuple[int, ...]) -> None:
+    x = np.random.default_rng(11).normal(1.0, 1.0, shape).astype(dtype)
+    result = total(x)
+    assert result.dtype == dtype
+    assert float(result) == pytest.approx(float(x.astype(np.float64).sum()), rel=1e-5)
