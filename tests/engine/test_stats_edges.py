@@ -97,3 +97,19 @@ def test_total_sums_in_the_arrays_own_precision(dtype: type, shape: tuple[int, .
     result = total(x)
     assert result.dtype == dtype
     assert float(result) == pytest.approx(float(x.astype(np.float64).sum()), rel=1e-5)
+
+
+@pytest.mark.filterwarnings("error")
+@pytest.mark.parametrize(
+    ("values", "mean"),
+    [([1e200, -1e200, 3.0], 1.0), ([1e308, 1e308, -1.0], None),
+     ([np.inf, -np.inf, 1.0], None), ([np.nan, 2.0], None)],
+    ids=["squares-overflow", "sum-overflows", "both-infinities", "nan"],
+)  # fmt: skip
+def test_summaries_of_diverged_values_are_null_where_undefined_without_warnings(
+    values: list[float], mean: float | None
+) -> None:
+    # a diverged run records these every iteration: no RuntimeWarning may flood the worker log
+    stat = summarize(np.array(values))
+    assert stat["mean"] == mean
+    assert stat["std"] is None
