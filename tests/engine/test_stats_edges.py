@@ -7,7 +7,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine.stats import histogram, histogram_counts, known_extremes, summarize, total
+from engine.stats import (
+    histogram,
+    histogram_counts,
+    known_extremes,
+    summarize,
+    summarize_many,
+    total,
+)
 
 
 def float32_truth(x: np.ndarray) -> tuple[float, float]:
@@ -113,3 +120,19 @@ def test_summaries_of_diverged_values_are_null_where_undefined_without_warnings(
     stat = summarize(np.array(values))
     assert stat["mean"] == mean
     assert stat["std"] is None
+
+
+def test_many_small_float32_summaries_of_exploding_values_are_finite_and_right() -> None:
+    # a small layer of a diverging float32 run: squares of 1e25 are past float32's range
+    arrays = [(np.random.default_rng(i).normal(0.0, 1.0, (6, 3)) * 1e25).astype(np.float32)
+              for i in range(3)]  # fmt: skip
+    for stat, x in zip(summarize_many(arrays), arrays, strict=True):
+        mean, std = float32_truth(x)
+        assert stat["mean"] == pytest.approx(mean, rel=1e-6, abs=0)
+        assert stat["std"] == pytest.approx(std, rel=1e-6, abs=0)
+
+
+def test_many_small_float32_summaries_sum_in_float64() -> None:
+    # 1e8 + 1 is 1e8 in float32: a float32 sum would give these three values a mean of 0
+    (stat,) = summarize_many([np.array([1e8, 1.0, -1e8], dtype=np.float32)])
+    assert stat["mean"] == pytest.approx(1 / 3, rel=1e-12)
