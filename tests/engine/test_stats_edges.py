@@ -136,3 +136,10 @@ def test_many_small_float32_summaries_sum_in_float64() -> None:
     # 1e8 + 1 is 1e8 in float32: a float32 sum would give these three values a mean of 0
     (stat,) = summarize_many([np.array([1e8, 1.0, -1e8], dtype=np.float32)])
     assert stat["mean"] == pytest.approx(1 / 3, rel=1e-12)
+
+
+@pytest.mark.filterwarnings("error")
+def test_many_small_summaries_of_diverged_values_are_null_without_warnings() -> None:
+    stats = summarize_many([np.array([1e200, -1e200]), np.array([np.inf, -np.inf, 1.0])])
+    assert [s["std"] for s in stats] == [None, None]
+    assert [s["mean"] for s in stats] == [0.0, None]
