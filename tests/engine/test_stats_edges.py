@@ -14,6 +14,7 @@ from engine.stats import (
     summarize,
     summarize_many,
     total,
+    unit_extremes,
 )
 
 
@@ -143,3 +144,12 @@ def test_many_small_summaries_of_diverged_values_are_null_without_warnings() -> 
     stats = summarize_many([np.array([1e200, -1e200]), np.array([np.inf, -np.inf, 1.0])])
     assert [s["std"] for s in stats] == [None, None]
     assert [s["mean"] for s in stats] == [0.0, None]
+
+
+@pytest.mark.parametrize("rows", [1, 63, 64, 67, 96, 300])
+def test_unit_extremes_are_each_inputs_min_and_max_over_units(rows: int) -> None:
+    # 67 is prime: no fold of the rows fits it, the plain reduction must still run
+    w = np.random.default_rng(rows).normal(0.0, 1.0, (rows, 5))
+    low, high = unit_extremes(w)
+    np.testing.assert_array_equal(low, w.min(axis=0))
+    np.testing.assert_array_equal(high, w.max(axis=0))
