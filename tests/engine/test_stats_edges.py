@@ -15,6 +15,7 @@ from engine.stats import (
     summarize_many,
     total,
     unit_extremes,
+    unit_spread,
 )
 
 
@@ -153,3 +154,20 @@ def test_unit_extremes_are_each_inputs_min_and_max_over_units(rows: int) -> None
     low, high = unit_extremes(w)
     np.testing.assert_array_equal(low, w.min(axis=0))
     np.testing.assert_array_equal(high, w.max(axis=0))
+
+
+def test_unit_spread_of_two_units_is_their_largest_gap() -> None:
+    w = np.array([[0.0, 1.0], [0.5, -1.0]])
+    assert unit_spread(w, np.array([0.3, 0.3])) == 2.0
+    assert unit_spread(w[:, :1], np.array([0.0, 4.0])) == 4.0  # the biases' gap wins
+
+
+@pytest.mark.filterwarnings("error")
+@pytest.mark.parametrize(
+    "weights",
+    [[[np.inf, 0.0], [np.inf, 1.0]], [[1e308, 0.0], [-1e308, 0.0]], [[np.nan, 0.0], [1.0, 0.0]]],
+    ids=["inf-minus-inf", "gap-overflows", "nan"],
+)
+def test_a_diverged_layers_unit_spread_is_infinite_without_warnings(weights) -> None:
+    assert unit_spread(np.array(weights), np.array([0.0, np.inf])) == np.inf
+    assert unit_spread(np.array(weights), np.zeros(2)) == np.inf
