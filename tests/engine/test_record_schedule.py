@@ -46,3 +46,12 @@ def test_image_predictions_are_due_every_k_and_on_the_last_iteration() -> None:
     assert last["predictions"]["labels"] == data.y_train[rows].tolist()
     predicted = labels(params(last), "relu", data.x_train[rows])
     assert last["predictions"]["predicted"] == predicted.tolist()
+
+
+@pytest.mark.parametrize(("every", "kept"), [(0, [0, 7]), (3, [0, 3, 6, 7]), (1, list(range(8)))])
+def test_parameter_snapshots_are_kept_at_zero_every_k_and_the_last(every: int, kept) -> None:
+    _, _, records, _ = run({
+        **NOISY, "training": {"iterations": ITERATIONS},
+        "record": {"parameters": {"every": every}, "boundary": {"every": 0}},
+    })  # fmt: skip
+    assert [r["iteration"] for r in records if "parameters" in r] == kept
