@@ -55,3 +55,10 @@ def test_parameter_snapshots_are_kept_at_zero_every_k_and_the_last(every: int, k
         "record": {"parameters": {"every": every}, "boundary": {"every": 0}},
     })  # fmt: skip
     assert [r["iteration"] for r in records if "parameters" in r] == kept
+
+
+def test_layers_are_numbered_from_one_with_their_unit_counts() -> None:
+    _, _, records, _ = run({**NOISY, "training": {"iterations": 1}})
+    for record in records:  # NOISY is 2-8-4-1
+        assert [layer["layer"] for layer in record["layers"]] == [1, 2, 3]
+        assert [layer["units"] for layer in record["layers"]] == [8, 4, 1]
