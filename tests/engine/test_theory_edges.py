@@ -41,3 +41,12 @@ def test_lsuvs_reported_weight_variance_is_the_drawn_weights_mean_square() -> No
     report = variance_report(spec)
     reported = [layer["weight_variance"] for layer in report["layers"]]
     assert reported == [pytest.approx(float(np.mean(w**2)), rel=1e-12) for w in weights]
+
+
+def test_only_hidden_layers_get_backward_predictions() -> None:
+    # the output's gradient is where the backward recursion starts: nothing to predict there
+    report = variance_report(resolve({**SMALL_NET, "init": {"method": "he_normal"}}))
+    *hidden, output = [layer["activation_grads"] for layer in report["layers"]]
+    assert set(output.values()) == {None}
+    for grads in hidden:
+        assert all(isinstance(value, float) and value > 0 for value in grads.values()), grads
