@@ -30,6 +30,7 @@ def test_the_reported_weight_variance_is_the_formula_not_the_draw() -> None:
     report = variance_report(resolve({**SMALL_NET, "init": {"method": "he_normal"}}))
     fan_ins = [layer["fan_in"] for layer in report["layers"]]
     assert fan_ins == [2, 64, 32]
+    assert [layer["fan_out"] for layer in report["layers"]] == [64, 32, 1]
     reported = [layer["weight_variance"] for layer in report["layers"]]
     assert reported == [pytest.approx(2 / n, rel=1e-12) for n in fan_ins]
 
