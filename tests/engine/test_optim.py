@@ -126,3 +126,11 @@ def test_state_is_kept_per_parameter() -> None:
     # a: v = -1 then -0.5, so a = -1.5; b: v = -2 then -1, so b = -3
     np.testing.assert_allclose(a, [-1.5, -1.5])
     np.testing.assert_allclose(b, [-3.0, -3.0, -3.0])
+
+
+def test_a_name_the_engine_cannot_build_is_refused_by_name() -> None:
+    # validation keeps such a name out of a spec; a vocabulary entry without a branch must
+    # still fail saying which name, not build something else
+    spec = OptimizerSpec.model_construct(name="lbfgs", learning_rate=0.1)
+    with pytest.raises(ValueError, match="unknown optimizer 'lbfgs'"):
+        build_optimizer(spec)
