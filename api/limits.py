@@ -32,8 +32,6 @@ from store.settings import Settings
 TOO_LARGE: dict[int | str, dict[str, Any]] = {
     413: {"model": MessageModel, "description": "the body is over MAX_BODY_BYTES"}
 }
-EXPIRE_ROUNDS = 64  # expire_finished: at most this many deletions rounds per admission
-EXPIRE_BATCH = 8  # ended jobs deleted per round
 BUSY: dict[int | str, dict[str, Any]] = {
     429: {
         "model": MessageModel,
@@ -129,18 +127,14 @@ class Quota:
         """Room in the store for every job or none (store/capacity.py), or a 507 naming the
         limit, with ``Retry-After``. With ``STORE_FULL_POLICY=expire_finished``, the oldest
         jobs that ended are deleted first, as many as it takes (never a queued or running
-        one)."""
+        one), in the reservation's own atomic step: admissions at once neither refuse while
+        ended jobs are left nor delete more than they need."""
         if self.capacity is None:
             return
-        for _ in range(EXPIRE_ROUNDS):
-            room = await self.capacity.reserve(job_ids, sizes)
-            if room.admitted:
-                return
-            if self.settings.store_full_policy != "expire_finished":
-                break
-            oldest = await self.capacity.oldest_finished(EXPIRE_BATCH)
-            if not oldest or not await self.capacity.expire(oldest):
-                break
+        expire = self.settings.store_full_policy == "expire_finished"
+        room = await self.capacity.reserve(job_ids, sizes, expire_finished=expire)
+        if room.admitted:
+            return
         retry = self.settings.store_retry_after_seconds
         mb = 1e6
         limit = room.maxmemory - self.capacity.margin

@@ -17,6 +17,10 @@ peak ``used_memory`` (sampled each second), errors (any non-2xx answer, transpor
 that did not succeed) and what ``/readyz`` says of the store. Each user deletes its job once
 measured (``--keep`` keeps them): without the small store of issue 9 item 1, a playground job
 takes ~25 MB of Redis and three minutes of them would not fit in memory.
+
+Users reuse connections as a page does (bench/browser_http.py: idle ones dropped before the
+server's keep-alive timeout, a GET closed under it sent once more, a POST never); any transport
+error left counts, with its method and path. ``--logs DIR`` keeps the stack's logs.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ import httpx
 import orjson
 import redis
 
+from bench.browser_http import LIMITS, Resends, failed, get, open_stream
 from bench.jobs import pct
 from scripts import launch
 from store.keys import Keys
@@ -57,6 +62,7 @@ class Class:
         self.redis = redis.Redis.from_url(redis_url)
         self.keep = keep
         self.resumes = 0  # streams cut off as slow readers and resumed (not errors)
+        self.resend = Resends()  # GETs whose connection closed before any response
         self.refused = 0  # 507: the store was full and the submission was refused
         self.times: list[float] = []
         self.bytes: list[int] = []
@@ -112,7 +118,7 @@ async def follow(http: httpx.AsyncClient, job_id: str, room: Class) -> Followed:
     for _ in range(MAX_RESUMES + 1):
         headers = {"Last-Event-ID": last_id} if last_id is not None else None
         tail = b""
-        async with http.stream("GET", f"/v1/jobs/{job_id}/events", headers=headers) as stream:
+        async with open_stream(http, f"/v1/jobs/{job_id}/events", headers, room.resend) as stream:
             if stream.status_code != 200:
                 room.errors.append(f"GET events {stream.status_code}")
                 return b"", None
@@ -133,14 +139,14 @@ async def follow(http: httpx.AsyncClient, job_id: str, room: Class) -> Followed:
 async def page_user(url: str, user: int, room: Class, deadline: float) -> None:
     seeds = iter(range(user * 100_000, (user + 1) * 100_000))
     rng = random.Random(user)
-    async with httpx.AsyncClient(base_url=url, timeout=DRAIN_SECONDS) as http:
+    async with httpx.AsyncClient(base_url=url, timeout=DRAIN_SECONDS, limits=LIMITS) as http:
         await asyncio.sleep(rng.uniform(0, 5))  # the class does not press Play in one instant
         n = 0
         while time.monotonic() < deadline:
             try:
                 seconds = await play(http, next(seeds), room, sample=n % 10 == 0)
             except httpx.HTTPError as exc:
-                room.errors.append(f"user {user}: {type(exc).__name__} {exc}")
+                room.errors.append(f"user {user}: {failed(exc)}")
                 seconds = None
             if seconds is not None:
                 room.times.append(seconds)
@@ -149,7 +155,7 @@ async def page_user(url: str, user: int, room: Class, deadline: float) -> None:
 
 
 async def sweeper(url: str, user: int, room: Class, deadline: float) -> None:
-    async with httpx.AsyncClient(base_url=url, timeout=60) as http:
+    async with httpx.AsyncClient(base_url=url, timeout=60, limits=LIMITS) as http:
         while time.monotonic() < deadline:
             try:
                 response = await http.post("/v1/sweeps", json={**SWEEP, "force": True})
@@ -162,7 +168,7 @@ async def sweeper(url: str, user: int, room: Class, deadline: float) -> None:
                     return
                 sweep = response.json()
                 while True:
-                    read = await http.get(f"/v1/sweeps/{sweep['id']}")
+                    read = await get(http, f"/v1/sweeps/{sweep['id']}", room.resend)
                     if read.status_code != 200:
                         room.errors.append(f"GET /v1/sweeps {read.status_code}: {read.text[:200]}")
                         return
@@ -180,7 +186,7 @@ async def sweeper(url: str, user: int, room: Class, deadline: float) -> None:
                 if not room.keep:
                     await http.delete(f"/v1/sweeps/{sweep['id']}")
             except httpx.HTTPError as exc:
-                room.errors.append(f"sweeper {user}: {type(exc).__name__} {exc}")
+                room.errors.append(f"sweeper {user}: {failed(exc)}")
 
 
 async def watch_memory(client: redis.Redis, stop: asyncio.Event, peak: list[int]) -> None:
@@ -224,13 +230,18 @@ def main() -> int:
     parser.add_argument("--idle", type=int, default=5, help="idle playground jobs")
     parser.add_argument("--keep", action="store_true", help="do not delete measured jobs")
     parser.add_argument("--maxmemory", default=None, help="the stack's Redis limit, e.g. 128mb")
+    parser.add_argument("--logs", type=Path, default=None,
+                        help="keep the workers' and the API's logs in this directory")  # fmt: skip
     parser.add_argument("--policy", default="refuse", choices=["refuse", "expire_finished"],
                         help="STORE_FULL_POLICY of the stack")  # fmt: skip
     args = parser.parse_args()
     print(f"bench.classroom  {time.strftime('%Y-%m-%d %H:%M')}  python {platform.python_version()}")
     load = os.getloadavg()[0]
+    if args.logs:
+        args.logs.mkdir(parents=True, exist_ok=True)
+    kept = contextlib.nullcontext(str(args.logs)) if args.logs else None
     with (
-        tempfile.TemporaryDirectory(prefix="initlab-bench-") as tmp,
+        kept or tempfile.TemporaryDirectory(prefix="initlab-bench-") as tmp,
         launch.service_stack(
             QUEUE,
             Path(tmp),
@@ -277,6 +288,7 @@ def report(args: argparse.Namespace, room: Class, r: dict[str, Any], load: float
         ("MNIST sweeps ended (their jobs)", f"{room.sweeps} ({room.sweep_jobs})"),
         ("errors", str(len(room.errors))),
         ("streams resumed after a resume event", str(room.resumes)),
+        ("GETs sent again (connection closed before a response)", str(room.resend.count)),
     ]
     store = r["ready"].get("store") or {}
     policy = f"{args.policy}, maxmemory {args.maxmemory or 'the default'}"

@@ -7,7 +7,8 @@ messages, the indexes and the job hashes). A reservation ends with its job (the 
 it when the job ends, the API when it cancels a queued job or deletes one; the script drops
 those of ended or vanished jobs), and from then on the job's real bytes count in
 ``used_memory``. A job's own writes count twice while it runs: the store refuses a little
-early, never late.
+early, never late. With ``STORE_FULL_POLICY=expire_finished`` the same step first deletes the
+oldest ended jobs while the new ones do not fit, so admissions at once share the deletions.
 """
 
 from __future__ import annotations
@@ -15,16 +16,27 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, cast
 
 import redis.asyncio as aioredis
 
-from store import lua, lua_limits
-from store.jobs import delete_call
-from store.keys import FINAL, PREFIX, RESERVED_KEY, status_index
+from store import lua_limits
+from store.keys import (
+    ACTIVE,
+    CANCEL_SUFFIX,
+    FINAL,
+    JOB_DATA_SUFFIXES,
+    JOB_PREFIX,
+    OWNER_INDEX,
+    RESERVED_KEY,
+    status_index,
+)
 
 PENDING_SECONDS = 60.0  # a reservation whose job hash never appeared is dropped after this
+# expire_finished: index entries one admission may visit to delete ended jobs (a bound on the
+# script's time, far above what a store of ~1 MB jobs holds below its limit)
+EXPIRE_STEPS = 10_000
 _FIELD = re.compile(rb"^(\d+):")
+_INDEXES = [*map(status_index, FINAL), status_index(None), *map(status_index, ACTIVE)]
 
 
 @dataclass(frozen=True)
@@ -32,25 +44,32 @@ class Room:
     """One reservation attempt: admitted or not, and the numbers behind it."""
 
     admitted: bool
-    used: int  # Redis's used_memory
+    used: int  # Redis's used_memory (after any deletion)
     reserved: int  # bytes queued and running jobs may still write (with these, if admitted)
     maxmemory: int  # 0: Redis has no limit
     wanted: int  # what the new jobs asked for
+    expired: int = 0  # ended jobs deleted to make room
 
 
 class AsyncCapacity:
     def __init__(self, client: aioredis.Redis, margin: int) -> None:
         self.redis, self.margin = client, margin
         self._reserve = client.register_script(lua_limits.RESERVE)
-        self._delete = client.register_script(lua.DELETE)
 
-    async def reserve(self, job_ids: Sequence[str], sizes: Sequence[int]) -> Room:
-        """Reserve ``sizes[i]`` bytes for ``job_ids[i]``, all or none."""
-        args: list[Any] = [self.margin, f"{PREFIX}:job:", PENDING_SECONDS]
+    async def reserve(
+        self, job_ids: Sequence[str], sizes: Sequence[int], expire_finished: bool = False
+    ) -> Room:
+        """Reserve ``sizes[i]`` bytes for ``job_ids[i]``, all or none; with
+        ``expire_finished``, the oldest ended jobs are deleted first as long as they do not
+        fit (never a queued or running one), in the same atomic step."""
+        steps = EXPIRE_STEPS if expire_finished else 0
+        args: list[str | int | float] = [self.margin, JOB_PREFIX, PENDING_SECONDS, steps]
+        args += [" ".join(JOB_DATA_SUFFIXES), CANCEL_SUFFIX, *OWNER_INDEX]
         for job_id, size in zip(job_ids, sizes, strict=True):
             args += [job_id, int(size)]
-        admitted, used, reserved, maxmemory, wanted = await self._reserve([RESERVED_KEY], args)
-        return Room(bool(admitted), int(used), int(reserved), int(maxmemory), int(wanted))
+        reply = await self._reserve([RESERVED_KEY, *_INDEXES], args)
+        admitted, used, reserved, maxmemory, wanted, expired = map(int, reply)
+        return Room(bool(admitted), used, reserved, maxmemory, wanted, expired)
 
     async def release(self, job_ids: Sequence[str]) -> None:
         if job_ids:
@@ -70,31 +89,3 @@ class AsyncCapacity:
             "reserved_bytes": reserved,
             "margin_bytes": self.margin if maxmemory else 0,
         }
-
-    async def oldest_finished(self, count: int) -> list[str]:
-        """The ids of the ``count`` oldest jobs that ended (never a queued or running one)."""
-        pipe = self.redis.pipeline(transaction=False)
-        for status in FINAL:
-            pipe.zrange(status_index(status), "-", "+", bylex=True, offset=0, num=count)
-        found = sorted({i.decode() for page in await pipe.execute() for i in page})
-        return found[:count]
-
-    async def expire(self, job_ids: Sequence[str]) -> int:
-        """Delete ended jobs to make room; how many were deleted (one that runs again is
-        skipped: only a final status is deleted here)."""
-        deleted = 0
-        for job_id in job_ids:
-            status, owner, expire_at = cast(
-                list[bytes | None],
-                await self.redis.hmget(f"{PREFIX}:job:{job_id}", "status", "owner", "expire_at"),
-            )
-            if status is None or status.decode() not in FINAL:
-                for index in (status_index(s) for s in FINAL):
-                    await self.redis.zrem(index, job_id)  # a stale index entry
-                continue
-            keys, args = delete_call(
-                job_id, int(expire_at or 0) or 1, owner.decode() if owner else None
-            )
-            await self._delete(keys, args)
-            deleted += 1
-        return deleted

@@ -84,9 +84,12 @@ def spec_key(spec_hash: str, owner: str = "") -> str:
     return f"{PREFIX}:spec:{owner}:{spec_hash}" if owner else f"{PREFIX}:spec:{spec_hash}"
 
 
+OWNER_INDEX = (f"{PREFIX}:owner:", ":jobs")  # an owner's index: prefix + owner + suffix
+
+
 def owner_index(owner: str) -> str:
     """Sorted set of the ids of an owner's jobs (score 0, sorted by id like the indexes)."""
-    return f"{PREFIX}:owner:{owner}:jobs"
+    return f"{OWNER_INDEX[0]}{owner}{OWNER_INDEX[1]}"
 
 
 def owner_sweeps(owner: str) -> str:
@@ -140,6 +143,10 @@ class Keys:
     def data(self) -> tuple[str, str, str, str]:
         return self.job, self.records, self.params, self.dataset
 
+
+JOB_PREFIX = Keys("").job  # + id: a job's hash, for scripts that name keys from ids
+JOB_DATA_SUFFIXES = tuple(key.removeprefix(JOB_PREFIX) for key in Keys("").data()[1:])
+CANCEL_SUFFIX = Keys("").cancel.removeprefix(JOB_PREFIX)
 
 STREAM_ID_MAX = 2**64 - 1  # Redis stream ids are two unsigned 64-bit numbers
 

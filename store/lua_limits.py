@@ -78,25 +78,41 @@ return {1, count + #ARGV - 5}
 )
 
 
-# KEYS: the reservations hash (job id -> "bytes:time admitted")
+# KEYS: the reservations hash (job id -> "bytes:time admitted"), the final statuses' indexes
+#       (succeeded, failed, cancelled), then every other index a job id sits in
 # ARGV: bytes kept free below maxmemory, the job hash key prefix, seconds a reservation may go
-#       without its job's hash, then (job id, bytes) pairs
-# Drops the reservations of jobs that ended or are gone, then admits every pair or none:
-# while Redis's used_memory + what running and queued jobs may still write + the new jobs'
-# estimate stays within maxmemory - the margin. Returns {admitted (0/1), used_memory,
-# reserved (after), maxmemory (0: no limit), bytes asked}.
+#       without its job's hash, index entries it may visit to delete (0: none), the suffixes of
+#       a job's other keys (space-separated), its cancel flag's suffix, an owner index's prefix
+#       and suffix, then (job id, bytes) pairs
+# Drops the reservations of jobs that ended or are gone. While Redis's used_memory + what
+# running and queued jobs may still write + the new jobs' estimate is over maxmemory - the
+# margin, deletes the oldest ended job (the lowest id of the final indexes) as lua.DELETE does;
+# an index entry whose job is gone or active is only dropped (ARGV[4] entries at most). Admits
+# every pair or none. All in one step: admissions at once never delete the same job twice, and
+# none deletes more than its jobs need. Returns {admitted (0/1), used_memory, reserved (after),
+# maxmemory (0: no limit), bytes asked, ended jobs deleted}.
 RESERVE = (
     _NOW
     + """
-local t = now()
-local info = redis.call('INFO', 'memory')
-local used = tonumber(string.match(info, 'used_memory:(%d+)'))
-local max = tonumber(string.match(info, 'maxmemory:(%d+)'))
+local function used_memory()
+  return tonumber(string.match(redis.call('INFO', 'memory'), 'used_memory:(%d+)'))
+end
+local function oldest_ended()
+  local oldest, from
+  for k = 2, 4 do
+    local first = redis.call('ZRANGE', KEYS[k], '-', '+', 'BYLEX', 'LIMIT', 0, 1)[1]
+    if first and (not oldest or first < oldest) then oldest, from = first, k end
+  end
+  return oldest, from
+end
+local t, prefix = now(), ARGV[2]
+local used = used_memory()
+local max = tonumber(string.match(redis.call('INFO', 'memory'), 'maxmemory:(%d+)'))
 local held = redis.call('HGETALL', KEYS[1])
 local reserved = 0
 for i = 1, #held, 2 do
   local bytes, at = string.match(held[i + 1], '^(%d+):(.+)$')
-  local status = redis.call('HGET', ARGV[2] .. held[i], 'status')
+  local status = redis.call('HGET', prefix .. held[i], 'status')
   local active = status == 'queued' or status == 'running'
   if active or (not status and t - tonumber(at) < tonumber(ARGV[3])) then
     reserved = reserved + tonumber(bytes)
@@ -105,13 +121,33 @@ for i = 1, #held, 2 do
   end
 end
 local want = 0
-for i = 5, #ARGV, 2 do want = want + tonumber(ARGV[i]) end
-if max > 0 and used + reserved + want > max - tonumber(ARGV[1]) then
-  return {0, used, reserved, max, want}
+for i = 10, #ARGV, 2 do want = want + tonumber(ARGV[i]) end
+local limit, deleted, steps = max - tonumber(ARGV[1]), 0, 0
+while max > 0 and used + reserved + want > limit and steps < tonumber(ARGV[4]) do
+  steps = steps + 1
+  local id, from = oldest_ended()
+  if not id then break end
+  local job = prefix .. id
+  local status, owner, expire_at = unpack(redis.call('HMGET', job, 'status', 'owner', 'expire_at'))
+  if status == 'succeeded' or status == 'failed' or status == 'cancelled' then
+    redis.call('DEL', job)
+    for suffix in string.gmatch(ARGV[5], '%S+') do redis.call('DEL', job .. suffix) end
+    redis.call('HDEL', KEYS[1], id)
+    for k = 2, #KEYS do redis.call('ZREM', KEYS[k], id) end
+    if owner and owner ~= '' then redis.call('ZREM', ARGV[7] .. owner .. ARGV[8], id) end
+    redis.call('SET', job .. ARGV[6], 1, 'EXAT', tonumber(expire_at or '') or 1)
+    deleted = deleted + 1
+    used = used_memory()
+  else
+    redis.call('ZREM', KEYS[from], id)  -- a stale entry: its job is gone, or runs again
+  end
 end
-for i = 4, #ARGV, 2 do
+if max > 0 and used + reserved + want > limit then
+  return {0, used, reserved, max, want, deleted}
+end
+for i = 9, #ARGV, 2 do
   redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1] .. ':' .. string.format('%.3f', t))
 end
-return {1, used, reserved + want, max, want}
+return {1, used, reserved + want, max, want, deleted}
 """
 )

@@ -7,6 +7,7 @@ makes room from ended jobs only.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import re
 from collections.abc import Iterator
@@ -29,8 +30,9 @@ RETRY_AFTER = "7"  # not the default (30): the client must carry the server's ow
 _seeds = itertools.count(1)
 
 
-def playground() -> dict[str, object]:
-    return {"preset": "playground", "training": {"seed": next(_seeds)}, "force": True}
+def playground(iterations: int = 1000) -> dict[str, object]:
+    training = {"seed": next(_seeds), "iterations": iterations}
+    return {"preset": "playground", "training": training, "force": True}
 
 
 @pytest.fixture(scope="module")
@@ -186,3 +188,35 @@ def test_expire_finished_makes_room_from_ended_jobs_only(tmp_path: Path) -> None
         assert all(code == 200 for code in statuses[first_kept:])
         for job_id in kept:
             assert http.get(f"/v1/jobs/{job_id}").json()["status"] == "succeeded"
+
+
+def test_expire_finished_admits_a_burst_of_submissions_at_once(tmp_path: Path) -> None:
+    """Many submissions arrive together on a store full of ended jobs (a class pressing Play):
+    each admission deletes ended jobs until its job fits, and none is refused while ended jobs
+    are left, though the others delete the same oldest jobs under it at the same time."""
+    env = {"STORE_MARGIN_BYTES": MARGIN, "STORE_FULL_POLICY": "expire_finished"}
+    with (
+        launch.service_stack("initlab-burst", tmp_path, maxmemory=MAXMEMORY, **env) as stack,
+        httpx.Client(base_url=stack.api.url, timeout=60) as http,
+    ):
+        ended = []
+        for _ in range(14):  # ~17 MB of ended jobs: the store is about full
+            response = http.post("/v1/jobs", json=playground())
+            assert response.status_code == 202, response.text
+            ended.append(response.json()["id"])
+            assert wait_for(http, ended[-1], timeout=120)["status"] == "succeeded"
+
+        async def burst(n: int) -> list[httpx.Response]:
+            async with httpx.AsyncClient(base_url=stack.api.url, timeout=60) as client:
+                # ~0.26 MB each: together they fit once a few ended jobs are gone
+                posts = (client.post("/v1/jobs", json=playground(100)) for _ in range(n))
+                return list(await asyncio.gather(*posts))
+
+        answers = asyncio.run(burst(30))
+        refused = [a.text for a in answers if a.status_code != 202]
+        assert not refused, refused
+        left = [i for i in ended if http.get(f"/v1/jobs/{i}").status_code == 200]
+        assert len(left) < len(ended)  # room was made from ended jobs
+        for answer in answers:  # and every accepted job runs to its end
+            assert wait_for(http, answer.json()["id"], timeout=120)["status"] == "succeeded"
+        assert all(worker.poll() is None for worker in stack.workers)
