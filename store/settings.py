@@ -53,6 +53,8 @@ class Settings(BaseSettings):
     interactive_max_flops: Annotated[float, Field(gt=0)] = 1e9
     interactive_concurrency: Annotated[int, Field(ge=1)] = 1  # processes of a lane's worker
     batch_concurrency: Annotated[int, Field(ge=1)] = 1
+    # the batch lane's processes lower their priority by this (nice): a long job yields the
+    batch_nice: Annotated[int, Field(ge=0, le=19)] = 10  # cores to a playground (0: it does not)
     lane_shares: Annotated[int, Field(ge=1, le=64)] = 8  # sub-queues per lane, shared fairly
     worker_lane: Literal["interactive", "batch"] | None = None  # None: a worker for both
     worker_concurrency: Annotated[int, Field(ge=1)] = 1  # processes of a worker for both lanes

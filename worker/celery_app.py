@@ -48,6 +48,14 @@ def _limit_blas_threads(**_: object) -> None:
 
 
 @worker_process_init.connect
+def _yield_to_the_interactive_lane(**_: object) -> None:
+    """On two shared cores a batch job at full priority halves an interactive one's speed."""
+    settings = get_settings()
+    if settings.worker_lane == "batch":
+        os.nice(settings.batch_nice)
+
+
+@worker_process_init.connect
 def _cap_memory(**_: object) -> None:
     """A job over WORKER_MEMORY_BYTES fails with MemoryError; the process lives on."""
     cap_address_space(get_settings().worker_memory_bytes)

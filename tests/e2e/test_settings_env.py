@@ -167,6 +167,36 @@ def test_worker_concurrency_sets_the_worker_processes(tmp_path: Path) -> None:
             launch.stop_process(process)
 
 
+def niceness(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[16])
+
+
+@pytest.mark.parametrize(("lane", "nice"), [("batch", 7), ("interactive", 0)])
+def test_batch_nice_lowers_only_the_batch_lanes_processes(
+    tmp_path: Path, lane: str, nice: int
+) -> None:
+    queue, node = f"{QUEUE}-nice", f"{QUEUE}-nice-{lane}@localhost"
+    argv = [sys.executable, "-m", "celery", "-A", "worker.celery_app", "worker",
+            "-n", node, "--without-gossip", "--without-mingle"]  # fmt: skip
+    with RedisServer() as server:
+        env = {**service_env(server.url, WORKER_LANE=lane, BATCH_NICE="7", BATCH_CONCURRENCY="2",
+                             INTERACTIVE_CONCURRENCY="2"), "CELERY_QUEUE": queue}  # fmt: skip
+        process = launch.start_process(argv, env, tmp_path / "worker.log")
+        app = make_celery(Settings(redis_url=server.url, celery_queue=queue))
+        try:
+            deadline = time.monotonic() + 60
+            while not app.control.ping(destination=[node], timeout=0.5):
+                assert process.poll() is None and time.monotonic() < deadline, "no worker"
+            stats: dict[str, Any] = app.control.inspect([node], timeout=5).stats() or {}
+            children = stats[node]["pool"]["processes"]
+            assert len(children) == 2
+            base = niceness(process.pid)  # the consumer's: the test's own (a niced run's too)
+            assert [niceness(pid) for pid in children] == [min(base + nice, 19)] * 2
+        finally:
+            app.close()
+            launch.stop_process(process)
+
+
 @pytest.mark.parametrize("module", ["worker", "api"])
 def test_a_visibility_timeout_below_the_time_limits_stops_the_start(
     tmp_path: Path, module: str
