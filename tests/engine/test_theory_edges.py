@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from engine.spec import resolve
-from engine.theory import _mean_square, gaussian_moments, variance_report
+from engine.theory import _mean_square, assumptions, gaussian_moments, variance_report
 from engine.train import Training
 
 
@@ -81,3 +81,23 @@ def test_gaussian_moments_of_a_constant_z_and_of_sigmoids_slope_at_zero() -> Non
     # sigmoid'(0) = 1/4, so E[sigmoid'(z)^2] -> 1/16 as q -> 0
     assert gaussian_moments("sigmoid", 1e-12)[1] == pytest.approx(1 / 16, rel=1e-9)
     assert gaussian_moments("tanh", math.inf) == (math.inf, math.inf)
+
+
+def test_the_reports_header_is_the_spec_the_sample_and_the_output_gradient() -> None:
+    # the output gradient recomputed by hand: a tanh forward pass, sigmoid, (p - y) / N
+    spec = resolve({**SMALL_NET, "init": {"method": "he_normal", "seed": 3}})
+    run = Training(spec)
+    x, y = run.data.x_train, run.data.y_train
+    h = x
+    for w, b in zip(run.net.weights[:-1], run.net.biases[:-1], strict=True):
+        h = np.tanh(h @ w.T + b)
+    logits = (h @ run.net.weights[-1].T + run.net.biases[-1])[:, 0]
+    dlogits = (1 / (1 + np.exp(-logits)) - y) / len(y)
+    report = variance_report(spec)
+    assert (report["activation"], report["init"], report["samples"]) == ("tanh", "he_normal", 60)
+    assert report["input_second_moment"] == pytest.approx(float(np.mean(x**2)), rel=1e-12)
+    assert report["output_grad_second_moment"] == pytest.approx(
+        float(np.mean(dlogits**2)), rel=1e-9
+    )
+    q = [layer["preactivations"]["mean_field"] for layer in report["layers"]]
+    assert report["assumptions"] == assumptions(spec, x, q)
