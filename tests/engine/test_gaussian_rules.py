@@ -12,7 +12,7 @@ import math
 import numpy as np
 import pytest
 
-from engine.gaussian import W1, X1, gauss_hermite
+from engine.gaussian import W1, X1, gauss_hermite, single_moments
 
 
 def _double_factorial(k: int) -> int:
@@ -62,3 +62,18 @@ def test_gauss_hermite_is_exact_below_degree_2n(n: int) -> None:
         expected = _double_factorial(power - 1) if power % 2 == 0 else 0.0
         scale = _double_factorial(power if power % 2 else power - 1)  # E[|x|^power]'s size
         assert weights @ nodes**power == pytest.approx(expected, abs=1e-9 * scale), power
+
+
+@pytest.mark.filterwarnings("error")
+def test_single_moments_at_q_zero_are_f0_and_slope0_squared_without_warnings() -> None:
+    # at q = 0 the derivative in q divides by sqrt(q) = 0 (documented: it needs q > 0), which
+    # must not warn; the two moments are f(0)^2 and f'(0)^2
+    q = np.array([0.0, 2.0])
+    expected = {"relu": (0.0, 0.0), "linear": (0.0, 1.0), "tanh": (0.0, 1.0),
+                "sigmoid": (0.25, 1 / 16)}  # fmt: skip
+    for activation, (square, slope) in expected.items():
+        squares, slopes, _ = single_moments(activation, q)
+        assert (squares[0], slopes[0]) == pytest.approx((square, slope), abs=1e-15)
+    # and at q = 2 the closed forms: relu (q/2, 1/2, 1/2), linear (q, 1, 1)
+    assert [m[1] for m in single_moments("relu", q)] == pytest.approx([1.0, 0.5, 0.5], rel=1e-12)
+    assert [m[1] for m in single_moments("linear", q)] == pytest.approx([2.0, 1.0, 1.0], rel=1e-12)
