@@ -16,9 +16,16 @@ from pathlib import Path
 import httpx
 import pytest
 import redis
+from hypothesis import settings
 
 from scripts import launch
 from scripts.redis_server import RedisServer
+
+# Under mutmut every mutant replays hypothesis's saved failures: one mutant's counterexample
+# would "kill" every later mutant. A mutation run keeps no example database.
+if "MUTANT_UNDER_TEST" in os.environ:
+    settings.register_profile("mutation", database=None)
+    settings.load_profile("mutation")
 
 QUEUE = "initlab-test"
 LOGS: dict[str, Path] = {}  # process name -> log file, shown when a test that used it fails
