@@ -174,8 +174,13 @@ def _histograms_together(
             return False
         low, high = bounds_of_array
         scale = hist.bins / (high - low)
-        if not low <= extremes[0] <= extremes[1] <= high or (
-            array.dtype == np.float32 and scale > FLOAT32_MAX
+        with np.errstate(over="ignore"):
+            span = array.dtype.type(high) - array.dtype.type(low)
+        if (
+            not low <= extremes[0] <= extremes[1] <= high
+            or (array.dtype == np.float32 and scale > FLOAT32_MAX)
+            or not np.isfinite(span)  # wider than the dtype's largest float: one at a time
+            or not np.isfinite(scale)  # narrower than bins / the largest float: one at a time
         ):
             return False
         bounds.append((float(low), float(high), scale))

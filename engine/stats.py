@@ -162,12 +162,20 @@ def histogram_counts(
     if extremes is None or not low <= extremes[0] <= extremes[1] <= high:
         with np.errstate(invalid="ignore"):
             flat = flat[(flat >= low) & (flat <= high)]
+    with np.errstate(over="ignore"):
+        span = flat.dtype.type(high) - flat.dtype.type(low)
+    if not np.isfinite(span):  # a range wider than x's largest float: measure it in halves
+        flat, low, high = flat / 2, low / 2, high / 2
     scale = bins / (high - low)
     if flat.dtype == np.float32 and scale > FLOAT32_MAX:  # a range of float32 denormals
         flat = flat.astype(np.float64)
     with np.errstate(over="ignore"):  # x - low past float32's max is inf: the last bin, rightly
         index = flat - low
-        index *= scale
+        if np.isfinite(scale):
+            index *= scale
+        else:  # a range of denormals, narrower than bins / the largest float: divide first
+            index /= high - low
+            index *= bins
     # index >= 0 here, so capping before the cast to int (which truncates) equals capping after
     np.minimum(index, bins - 1, out=index)
     return np.bincount(index.astype(np.int32), minlength=bins)

@@ -4,7 +4,7 @@ import typing
 import warnings
 
 import orjson
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
@@ -44,8 +44,20 @@ requests = st.fixed_dictionaries({
 })  # fmt: skip
 
 
+DIVERGED_WIDE = {  # found under mutation testing: weights past 1e308 apart, a histogram of them
+    "dataset": {"name": "moons", "n_samples": 2, "noise": 0.3, "test_fraction": 0.0},
+    "model": {"hidden": [], "activation": "relu", "dtype": "float64"},
+    "init": {"method": "zeros"},
+    "optimizer": {"name": "rmsprop", "learning_rate": 100.0},
+    "training": {"iterations": 1},
+    "record": {"histograms": {"every": 2, "bins": 4}, "boundary": {"every": 3, "resolution": 5},
+               "parameters": {"every": 4}, "signal": {"every": 3, "pairs": 2, "bins": 4}},
+}  # fmt: skip
+
+
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(requests)
+@example(DIVERGED_WIDE)
 def test_valid_specs_train_into_json_safe_records(request: dict) -> None:
     try:
         spec = resolve(request)

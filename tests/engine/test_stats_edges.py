@@ -171,3 +171,20 @@ def test_unit_spread_of_two_units_is_their_largest_gap() -> None:
 def test_a_diverged_layers_unit_spread_is_infinite_without_warnings(weights) -> None:
     assert unit_spread(np.array(weights), np.array([0.0, np.inf])) == np.inf
     assert unit_spread(np.array(weights), np.zeros(2)) == np.inf
+
+
+@pytest.mark.filterwarnings("error")
+@pytest.mark.parametrize(("dtype", "far"), [(np.float64, 1.7e308), (np.float32, 3.0e38)])
+def test_a_histogram_over_a_range_wider_than_the_largest_float(dtype: type, far: float) -> None:
+    x = np.array([-far, -0.5 * far, 0.0, 0.3 * far, far], dtype=dtype)
+    low, high = float(x.min()), float(x.max())  # high - low overflows x's precision
+    truth, _ = np.histogram(x.astype(np.float64) / 2, bins=4, range=(low / 2, high / 2))
+    assert histogram_counts(x, low, high, 4).tolist() == truth.tolist() == [1, 1, 2, 1]
+
+
+@pytest.mark.filterwarnings("error")
+def test_a_histogram_over_a_range_of_denormals() -> None:
+    tiny = 1.5e-312  # bins / tiny is past the largest float64
+    x = np.array([0.0, 0.3 * tiny, 0.6 * tiny, tiny])
+    truth, _ = np.histogram(x / tiny, bins=4, range=(0.0, 1.0))
+    assert histogram_counts(x, 0.0, tiny, 4).tolist() == truth.tolist() == [1, 1, 1, 1]
