@@ -11,16 +11,11 @@ an interactive and a batch worker of one process each, one uvicorn), then:
   poll it until it ends, and go again. A user's job in flight at the deadline is finished.
 
 It prints playground submit-to-done p50 / p95 against idle, body bytes received per playground
-job (POST + event stream, as sent: compressed if the server compressed), Redis bytes per job
-(``MEMORY USAGE`` of every key of one in ten jobs, sampled before its user deletes it),
-peak ``used_memory`` (sampled each second), errors (any non-2xx answer, transport error or job
-that did not succeed) and what ``/readyz`` says of the store. Each user deletes its job once
-measured (``--keep`` keeps them): without the small store of issue 9 item 1, a playground job
-takes ~25 MB of Redis and three minutes of them would not fit in memory.
-
-Users reuse connections as a page does (bench/browser_http.py: idle ones dropped before the
-server's keep-alive timeout, a GET closed under it sent once more, a POST never); any transport
-error left counts, with its method and path. ``--logs DIR`` keeps the stack's logs.
+job (POST + event stream, as sent), Redis bytes per job (``MEMORY USAGE`` of every key of one
+job in ten), peak ``used_memory``, errors (any non-2xx answer, transport error or job that did
+not succeed) and what ``/readyz`` says of the store. Users delete their jobs once measured
+(``--keep`` keeps them). They reuse connections as a page does (bench/browser_http.py); any
+transport error left counts, with its method and path. ``--logs DIR`` keeps the stack's logs.
 """
 
 from __future__ import annotations
