@@ -101,6 +101,8 @@ class Monitor(threading.Thread):
                     log.warning("job %s: monitor could not reach Redis: %s", self.job_id, exc)
                 unreachable = True
                 continue
+            except MemoryError:  # the job hit WORKER_MEMORY_BYTES: its own thread fails it with
+                continue  # that reason; a monitor dead here would let the reaper call it lost
             if unreachable:
                 log.info("job %s: monitor reached Redis again", self.job_id)
                 unreachable = False
