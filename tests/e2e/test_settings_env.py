@@ -147,24 +147,35 @@ def test_sse_keepalive_pings_an_idle_stream_at_the_configured_interval(tmp_path:
         assert pings(client, f"/v1/jobs/{job['id']}/events", 2.0) == []  # the default: 15 s
 
 
-def test_worker_concurrency_sets_the_worker_processes(tmp_path: Path) -> None:
-    """A worker started as `make serve` and the README start it: concurrency from the env."""
-    queue, node = f"{QUEUE}-concurrency", f"{QUEUE}-concurrency@localhost"
-    argv = [sys.executable, "-m", "celery", "-A", "worker.celery_app", "worker", "-Q", queue,
+@contextmanager
+def worker_stats(
+    tmp_path: Path, node: str, queue: str, *options: str, **env: str
+) -> Iterator[tuple[dict[str, Any], int]]:
+    """A real worker started from ``env`` on its own Redis: (its ``inspect().stats()``, its
+    main process id), once it answers a ping."""
+    argv = [sys.executable, "-m", "celery", "-A", "worker.celery_app", "worker", *options,
             "-n", node, "--without-gossip", "--without-mingle"]  # fmt: skip
     with RedisServer() as server:
-        env = {**service_env(server.url, WORKER_CONCURRENCY="3"), "CELERY_QUEUE": queue}
-        process = launch.start_process(argv, env, tmp_path / "worker.log")
+        process = launch.start_process(
+            argv, {**service_env(server.url, **env), "CELERY_QUEUE": queue}, tmp_path / "worker.log"
+        )
         app = make_celery(Settings(redis_url=server.url, celery_queue=queue))
         try:
             deadline = time.monotonic() + 60
             while not app.control.ping(destination=[node], timeout=0.5):
                 assert process.poll() is None and time.monotonic() < deadline, "no worker"
             stats: dict[str, Any] = app.control.inspect([node], timeout=5).stats() or {}
-            assert stats[node]["pool"]["max-concurrency"] == 3
+            yield stats[node], process.pid
         finally:
             app.close()
             launch.stop_process(process)
+
+
+def test_worker_concurrency_sets_the_worker_processes(tmp_path: Path) -> None:
+    """A worker started as `make serve` and the README start it: concurrency from the env."""
+    queue, node = f"{QUEUE}-concurrency", f"{QUEUE}-concurrency@localhost"
+    with worker_stats(tmp_path, node, queue, "-Q", queue, WORKER_CONCURRENCY="3") as (stats, _):
+        assert stats["pool"]["max-concurrency"] == 3
 
 
 def niceness(pid: int) -> int:
@@ -176,25 +187,13 @@ def test_batch_nice_lowers_only_the_batch_lanes_processes(
     tmp_path: Path, lane: str, nice: int
 ) -> None:
     queue, node = f"{QUEUE}-nice", f"{QUEUE}-nice-{lane}@localhost"
-    argv = [sys.executable, "-m", "celery", "-A", "worker.celery_app", "worker",
-            "-n", node, "--without-gossip", "--without-mingle"]  # fmt: skip
-    with RedisServer() as server:
-        env = {**service_env(server.url, WORKER_LANE=lane, BATCH_NICE="7", BATCH_CONCURRENCY="2",
-                             INTERACTIVE_CONCURRENCY="2"), "CELERY_QUEUE": queue}  # fmt: skip
-        process = launch.start_process(argv, env, tmp_path / "worker.log")
-        app = make_celery(Settings(redis_url=server.url, celery_queue=queue))
-        try:
-            deadline = time.monotonic() + 60
-            while not app.control.ping(destination=[node], timeout=0.5):
-                assert process.poll() is None and time.monotonic() < deadline, "no worker"
-            stats: dict[str, Any] = app.control.inspect([node], timeout=5).stats() or {}
-            children = stats[node]["pool"]["processes"]
-            assert len(children) == 2
-            base = niceness(process.pid)  # the consumer's: the test's own (a niced run's too)
-            assert [niceness(pid) for pid in children] == [min(base + nice, 19)] * 2
-        finally:
-            app.close()
-            launch.stop_process(process)
+    env = {"WORKER_LANE": lane, "BATCH_NICE": "7", "BATCH_CONCURRENCY": "2",
+           "INTERACTIVE_CONCURRENCY": "2"}  # fmt: skip
+    with worker_stats(tmp_path, node, queue, **env) as (stats, pid):
+        children = stats["pool"]["processes"]
+        assert len(children) == 2
+        base = niceness(pid)  # the consumer's: the test's own (a niced run's too)
+        assert [niceness(child) for child in children] == [min(base + nice, 19)] * 2
 
 
 @pytest.mark.parametrize("module", ["worker", "api"])
